@@ -1,0 +1,36 @@
+# pgtui: see README.md. `make run` opens the cockpit; `make test` runs every test.
+GO        ?= go
+BIN       := bin/pgtui
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/pgtui/pgtui/internal/version.Version=$(VERSION)
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+TESTFLAGS ?= -count=1 -timeout 25m
+
+.PHONY: all deps build test unit bench run clean
+
+all: build
+
+# deps installs the PostgreSQL server and client when missing (Debian/Ubuntu).
+deps:
+	@if ! command -v psql >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+		echo "installing postgresql (server + client) with apt-get"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql postgresql-client >/dev/null; \
+	fi
+	@command -v psql >/dev/null || { echo "psql still missing after install"; exit 1; }
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pgtui
+
+test: deps build
+	$(GO) vet ./...
+	$(GO) test $(TESTFLAGS) ./...
+
+bench: deps build
+	$(GO) run ./internal/bench/failover
+
+run: deps build
+	./$(BIN)
+
+clean:
+	rm -rf bin

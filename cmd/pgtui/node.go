@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pgtui/pgtui/nodeimage"
+	"github.com/pgtui/pgtui/nodeimage/cluster"
+	"github.com/pgtui/pgtui/nodeimage/keeper"
+	"github.com/pgtui/pgtui/nodeimage/store"
+	"github.com/spf13/cobra"
+)
+
+// Secret environment variables; passwords never come from flags.
+const (
+	envSuperuser = "PGTUI_SUPERUSER_PASSWORD"
+	envAdmin     = "PGTUI_ADMIN_PASSWORD"
+	envRepl      = "PGTUI_REPL_PASSWORD"
+)
+
+func newNode() *cobra.Command {
+	var (
+		cfg         nodeimage.Config
+		secretsFile string
+		asyncMode   bool
+		strict      bool
+		maxLag      int64
+		leaseTTL    time.Duration
+		interval    time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:    "node",
+		Short:  "Run one HA PostgreSQL node (keeper, sentinel, proxy)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		Long: `Runs one node of an HA cluster: postgres on --pg-port under a keeper, a sentinel,
+a proxy to the current leader on --proxy-port and a health endpoint on --health-port.
+Passwords come from ` + envSuperuser + `, ` + envAdmin + ` and ` + envRepl + `,
+or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sec, err := loadSecrets(secretsFile)
+			if err != nil {
+				return err
+			}
+			cfg.Secrets = sec
+			cfg.Options = cluster.Options{SyncMode: !asyncMode, Strict: strict, MaxLagBytes: maxLag}
+			cfg.Timing = nodeimage.DefaultTiming()
+			cfg.Timing.LeaseTTL, cfg.Timing.Interval = leaseTTL, interval
+			cfg.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+			cfg.PGLog = prefixWriter(cmd.ErrOrStderr(), "proc=postgres node="+cfg.Name+" ")
+			return nodeimage.Run(cmd.Context(), cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Name, "name", "", "node (member) name, unique in the cluster")
+	f.StringVar(&cfg.Cluster, "cluster", "", "cluster name")
+	f.StringVar(&cfg.DataDir, "data-dir", defaultDataDir(), "volume directory (postgres data lives in <data-dir>/pgdata)")
+	f.StringVar(&cfg.ListenHost, "listen", "127.0.0.1", "address every port binds to")
+	f.StringVar(&cfg.AdvertiseHost, "advertise", "", "address other nodes reach this one on (default: --listen)")
+	f.StringSliceVar(&cfg.EtcdEndpoints, "etcd-endpoints", []string{"http://127.0.0.1:2379"}, "etcd endpoints")
+	f.IntVar(&cfg.ProxyPort, "proxy-port", 5432, "leader proxy port")
+	f.IntVar(&cfg.PGPort, "pg-port", 5433, "postgres port")
+	f.IntVar(&cfg.HealthPort, "health-port", 5500, "health check port")
+	f.IntVar(&cfg.MetricsPort, "metrics-port", 9187, "Prometheus metrics port")
+	f.StringVar(&secretsFile, "secrets-file", "", "file with the passwords (mode 0600)")
+	f.BoolVar(&asyncMode, "async", false, "asynchronous replication (default: synchronous)")
+	f.BoolVar(&strict, "strict", false, "sync mode: refuse writes rather than fall back to async when no standby is connected")
+	f.Int64Var(&maxLag, "max-lag", 1<<20, "never promote a replica more than this many bytes behind")
+	f.DurationVar(&leaseTTL, "lease-ttl", nodeimage.DefaultTiming().LeaseTTL, "leader lease TTL")
+	f.DurationVar(&interval, "interval", nodeimage.DefaultTiming().Interval, "reconcile interval")
+	cmd.AddCommand(newNodeSwitchover())
+	return cmd
+}
+
+func newNodeSwitchover() *cobra.Command {
+	var (
+		endpoints []string
+		clusterN  string
+		target    string
+		force     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "switchover",
+		Short: "Ask the sentinel for a planned switchover",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cli, err := nodeimage.NewEtcdClient(endpoints)
+			if err != nil {
+				return err
+			}
+			defer cli.Close()
+			return nodeimage.RequestSwitchover(cmd.Context(), store.New(cli, clusterN), target, force)
+		},
+	}
+	cmd.Flags().StringSliceVar(&endpoints, "etcd-endpoints", []string{"http://127.0.0.1:2379"}, "etcd endpoints")
+	cmd.Flags().StringVar(&clusterN, "cluster", "", "cluster name")
+	cmd.Flags().StringVar(&target, "to", "", "member to promote (default: the best replica)")
+	cmd.Flags().BoolVar(&force, "force", false, "allow a replica beyond max lag")
+	return cmd
+}
+
+func defaultDataDir() string {
+	if os.Geteuid() == 0 {
+		// postgres runs as the postgres user and must reach its data;
+		// root's home is 0700.
+		return "/var/lib/pgtui/node"
+	}
+	if d, err := os.UserHomeDir(); err == nil {
+		return d + "/.local/share/pgtui/node"
+	}
+	return "pgtui-node"
+}
+
+// loadSecrets reads the passwords from a 0600 file, else the environment.
+func loadSecrets(file string) (keeper.Secrets, error) {
+	vals := map[string]string{}
+	if file != "" {
+		fi, err := os.Stat(file)
+		if err != nil {
+			return keeper.Secrets{}, fmt.Errorf("secrets file: %w", err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			return keeper.Secrets{}, fmt.Errorf("secrets file %s has mode %04o: run chmod 600 %s", file, fi.Mode().Perm(), file)
+		}
+		fh, err := os.Open(file)
+		if err != nil {
+			return keeper.Secrets{}, fmt.Errorf("secrets file: %w", err)
+		}
+		defer fh.Close()
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+				vals[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return keeper.Secrets{}, fmt.Errorf("secrets file %s: %w", file, err)
+		}
+	}
+	get := func(k string) string {
+		if v, ok := vals[k]; ok {
+			return v
+		}
+		return os.Getenv(k)
+	}
+	return keeper.Secrets{SuperuserPassword: get(envSuperuser), AdminPassword: get(envAdmin), ReplPassword: get(envRepl)}, nil
+}

@@ -1,0 +1,86 @@
+// Package embedetcd runs a single-member etcd inside the process: the
+// store of the local platform and of the integration tests.
+package embedetcd
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+
+	"go.etcd.io/etcd/server/v3/embed"
+)
+
+// Server is one embedded etcd member with fixed addresses, so it can be
+// stopped and started again on the same data (a store outage).
+type Server struct {
+	dir       string
+	clientURL url.URL
+	peerURL   url.URL
+	etcd      *embed.Etcd
+}
+
+// FreeURL returns an http URL on host with a port that was free just now.
+func FreeURL(host string) (url.URL, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return url.URL{}, fmt.Errorf("find free port on %s: %w", host, err)
+	}
+	defer ln.Close()
+	return url.URL{Scheme: "http", Host: ln.Addr().String()}, nil
+}
+
+// New prepares a member storing its data in dir, serving clients on
+// clientURL; peerURL may be empty (a free loopback port is picked).
+func New(dir string, clientURL url.URL, peerURL *url.URL) (*Server, error) {
+	s := &Server{dir: dir, clientURL: clientURL}
+	if peerURL != nil {
+		s.peerURL = *peerURL
+	} else {
+		u, err := FreeURL("127.0.0.1")
+		if err != nil {
+			return nil, err
+		}
+		s.peerURL = u
+	}
+	return s, nil
+}
+
+// Start runs etcd and waits until it serves.
+func (s *Server) Start() error {
+	cfg := embed.NewConfig()
+	cfg.Name = "pgtui"
+	cfg.Dir = s.dir
+	cfg.ListenClientUrls = []url.URL{s.clientURL}
+	cfg.AdvertiseClientUrls = []url.URL{s.clientURL}
+	cfg.ListenPeerUrls = []url.URL{s.peerURL}
+	cfg.AdvertisePeerUrls = []url.URL{s.peerURL}
+	cfg.InitialCluster = "pgtui=" + s.peerURL.String()
+	cfg.LogLevel = "error"
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		return fmt.Errorf("start etcd in %s: %w", s.dir, err)
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+	case err := <-e.Err():
+		e.Close()
+		return fmt.Errorf("etcd in %s: %w", s.dir, err)
+	case <-time.After(30 * time.Second):
+		e.Close()
+		return fmt.Errorf("etcd in %s did not become ready within 30s", s.dir)
+	}
+	s.etcd = e
+	return nil
+}
+
+// Stop shuts etcd down; Start may be called again.
+func (s *Server) Stop() {
+	if s.etcd != nil {
+		s.etcd.Close()
+		s.etcd = nil
+	}
+}
+
+// Endpoints are the client URLs.
+func (s *Server) Endpoints() []string { return []string{s.clientURL.String()} }

@@ -1,0 +1,185 @@
+// Package keeper owns the local postgres and reconciles it to the role the
+// cluster data assigns this member: leader, replica of the leader, or
+// stopped for a switchover. It also publishes what postgres really is, and
+// fences postgres when the member's lease can no longer be confirmed.
+package keeper
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pgtui/pgtui/nodeimage/cluster"
+	"github.com/pgtui/pgtui/nodeimage/pg"
+	"github.com/pgtui/pgtui/nodeimage/proxy"
+	"github.com/pgtui/pgtui/nodeimage/store"
+)
+
+// Secrets are the passwords of the three built-in roles.
+type Secrets struct {
+	SuperuserPassword string // role postgres
+	AdminPassword     string // role pgtuiadmin
+	ReplPassword      string // role repluser
+}
+
+// Built-in role names.
+const (
+	SuperUser = "postgres"
+	AdminUser = "pgtuiadmin"
+	ReplUser  = "repluser"
+)
+
+// Config wires a keeper to its postgres, store, lease and proxy.
+type Config struct {
+	Name    string
+	Host    string // address other members reach this postgres on
+	PGPort  int
+	PG      *pg.Instance
+	Store   *store.Store
+	Lease   *store.Lease
+	Proxy   *proxy.Proxy
+	Secrets Secrets
+	// Params are extra postgresql.conf settings (memory sizing).
+	Params map[string]string
+	// Interval between reconciliations when nothing wakes the keeper.
+	Interval time.Duration
+	// FenceMargin: stop writes this long before the lease could expire.
+	FenceMargin time.Duration
+	// RejoinTimeout: a replica not streaming for this long is rewound.
+	RejoinTimeout time.Duration
+	Log           *slog.Logger
+}
+
+// Keeper reconciles one member. Its state is owned by the Run goroutine,
+// except what the fence watchdog touches, which is atomic or locked.
+type Keeper struct {
+	cfg Config
+	log *slog.Logger
+
+	writable atomic.Bool // postgres may accept writes as leader
+
+	mu   sync.Mutex // guards info, read by Info() from other goroutines
+	info cluster.Info
+
+	aliveLease   int64  // lease under which the alive key was written
+	appliedSync  string // synchronous_standby_names last applied
+	needRewind   bool
+	lastStreamed time.Time
+	stepDownAt   time.Time // when postgres died under us as leader
+	lastErr      string
+}
+
+// New makes a keeper; Run starts it.
+func New(cfg Config) *Keeper {
+	k := &Keeper{cfg: cfg, log: cfg.Log.With("proc", "keeper")}
+	k.info = cluster.Info{Name: cfg.Name, Host: cfg.Host, PGPort: cfg.PGPort, Initialized: cfg.PG.Initialized()}
+	return k
+}
+
+// Info returns a copy of what the keeper last published.
+func (k *Keeper) Info() cluster.Info {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.info
+}
+
+func (k *Keeper) update(f func(*cluster.Info)) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	f(&k.info)
+}
+
+// Run reconciles until ctx ends, then stops postgres cleanly.
+func (k *Keeper) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); k.watchdog(ctx) }()
+	defer wg.Wait()
+
+	wake := k.cfg.Store.Watch(ctx)
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		var pgDone <-chan struct{} // wake at once when postgres exits
+		if k.cfg.PG.Running() {
+			pgDone = k.cfg.PG.Done()
+		}
+		select {
+		case <-ctx.Done():
+			k.shutdown()
+			return
+		case <-t.C:
+		case <-wake:
+		case <-pgDone:
+		}
+		k.reconcile(ctx)
+		// Re-armed only when a run ends, so runs never overlap.
+		if !t.Stop() {
+			select {
+			case <-t.C:
+			default:
+			}
+		}
+		t.Reset(k.cfg.Interval)
+	}
+}
+
+// watchdog fences postgres when the lease is about to lapse. It runs beside
+// the reconcile loop because a reconcile step may block (a store call, a
+// basebackup) and fencing must not wait for it.
+func (k *Keeper) watchdog(ctx context.Context) {
+	for {
+		changed := k.cfg.Lease.Changed()
+		id, until := k.cfg.Lease.Current()
+		deadline := until.Add(-k.cfg.FenceMargin)
+		if k.writable.Load() && (id == 0 || !time.Now().Before(deadline)) {
+			k.fence("lease not confirmed within its TTL")
+		}
+		wait := time.Until(deadline)
+		if id == 0 || wait <= 0 {
+			wait = k.cfg.Interval
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-changed:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// fence makes this member stop accepting writes at once: the proxy drops
+// every client and postgres is killed. Safe to call from any goroutine.
+func (k *Keeper) fence(reason string) {
+	if !k.writable.Swap(false) {
+		return
+	}
+	k.log.Warn("fencing: stopping writes", "reason", reason)
+	k.cfg.Proxy.Fence(reason)
+	k.cfg.PG.Kill()
+	k.update(func(i *cluster.Info) { i.Role = cluster.RoleFenced; i.Healthy = false })
+}
+
+func (k *Keeper) shutdown() {
+	k.cfg.Proxy.Fence("node stopping")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := k.cfg.PG.Stop(ctx, pg.StopFast); err != nil {
+		k.log.Warn("stop postgres", "err", err)
+	}
+	k.writable.Store(false)
+}
+
+// fail logs a reconcile error once per distinct message.
+func (k *Keeper) fail(step string, err error) {
+	msg := step + ": " + err.Error()
+	if msg != k.lastErr {
+		k.log.Warn("reconcile", "step", step, "err", err)
+		k.lastErr = msg
+	}
+}

@@ -1,0 +1,228 @@
+// Package nodeimage is the HA node that the platform deploys as a machine:
+// postgres under a keeper, a sentinel, a proxy to the leader and a health
+// endpoint, coordinated through etcd. Run wires the parts together.
+package nodeimage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pgtui/pgtui/nodeimage/cluster"
+	"github.com/pgtui/pgtui/nodeimage/keeper"
+	"github.com/pgtui/pgtui/nodeimage/pg"
+	"github.com/pgtui/pgtui/nodeimage/proxy"
+	"github.com/pgtui/pgtui/nodeimage/sentinel"
+	"github.com/pgtui/pgtui/nodeimage/store"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
+)
+
+// Config is one node's settings. Zero durations take the defaults.
+type Config struct {
+	Name          string
+	Cluster       string
+	DataDir       string // the volume: holds pgdata/ and run/
+	ListenHost    string // every port binds here
+	AdvertiseHost string // how others reach this node; default ListenHost
+	EtcdEndpoints []string
+	ProxyPort     int
+	PGPort        int
+	HealthPort    int
+	MetricsPort   int
+	Secrets       keeper.Secrets
+	Options       cluster.Options
+	Params        map[string]string
+	Timing        Timing
+	Log           *slog.Logger
+	PGLog         io.Writer // postgres's own output
+}
+
+// Timing holds the node's clocks. Defaults replace a killed leader in a few
+// seconds on a 2-core machine without false failovers under load.
+type Timing struct {
+	LeaseTTL      time.Duration // leader key and liveness lease
+	Interval      time.Duration // reconcile and decide loops
+	FenceMargin   time.Duration // fence this long before the lease could lapse
+	RejoinTimeout time.Duration // replica not streaming this long is rewound
+	Sentinel      sentinel.Timing
+}
+
+// DefaultTiming: lease 2s (etcd's minimum with its default raft timing),
+// loops every 500ms but woken at once by store changes.
+func DefaultTiming() Timing {
+	return Timing{LeaseTTL: 2 * time.Second, Interval: 500 * time.Millisecond, FenceMargin: 150 * time.Millisecond,
+		RejoinTimeout: 8 * time.Second, Sentinel: sentinel.DefaultTiming()}
+}
+
+func (c *Config) defaults() {
+	d := DefaultTiming()
+	if c.Timing.LeaseTTL == 0 {
+		c.Timing.LeaseTTL = d.LeaseTTL
+	}
+	if c.Timing.Interval == 0 {
+		c.Timing.Interval = d.Interval
+	}
+	if c.Timing.FenceMargin == 0 {
+		c.Timing.FenceMargin = d.FenceMargin
+	}
+	if c.Timing.RejoinTimeout == 0 {
+		c.Timing.RejoinTimeout = d.RejoinTimeout
+	}
+	if c.Timing.Sentinel == (sentinel.Timing{}) {
+		c.Timing.Sentinel = d.Sentinel
+	}
+	if c.AdvertiseHost == "" {
+		c.AdvertiseHost = c.ListenHost
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	if c.PGLog == nil {
+		c.PGLog = io.Discard
+	}
+}
+
+// Validate reports the first missing or bad setting.
+func (c *Config) Validate() error {
+	switch {
+	case c.Name == "":
+		return errors.New("node name is required (--name)")
+	case c.Cluster == "":
+		return errors.New("cluster name is required (--cluster)")
+	case c.DataDir == "":
+		return errors.New("data directory is required (--data-dir)")
+	case len(c.EtcdEndpoints) == 0:
+		return errors.New("etcd endpoints are required (--etcd-endpoints)")
+	case c.Secrets.SuperuserPassword == "" || c.Secrets.AdminPassword == "" || c.Secrets.ReplPassword == "":
+		return errors.New("passwords missing: set PGTUI_SUPERUSER_PASSWORD, PGTUI_ADMIN_PASSWORD and PGTUI_REPL_PASSWORD or pass --secrets-file")
+	}
+	return nil
+}
+
+// Run starts every part of the node and returns when ctx ends and all of
+// them have stopped (postgres shut down cleanly).
+func Run(ctx context.Context, cfg Config) error {
+	cfg.defaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := cfg.Log.With("node", cfg.Name)
+	inst, err := newInstance(cfg, log)
+	if err != nil {
+		return err
+	}
+	cli, err := NewEtcdClient(cfg.EtcdEndpoints)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	st := store.New(cli, cfg.Cluster)
+
+	px := proxy.New(net.JoinHostPort(cfg.ListenHost, strconv.Itoa(cfg.ProxyPort)), log.With("proc", "proxy"))
+	if err := px.Listen(); err != nil {
+		return fmt.Errorf("proxy listen: %w", err)
+	}
+	lease := store.NewLease(cli, cfg.Timing.LeaseTTL, log.With("proc", "lease"))
+	kp := keeper.New(keeper.Config{
+		Name: cfg.Name, Host: cfg.AdvertiseHost, PGPort: cfg.PGPort, PG: inst, Store: st, Lease: lease, Proxy: px,
+		Secrets: cfg.Secrets, Params: cfg.Params, Interval: cfg.Timing.Interval, FenceMargin: cfg.Timing.FenceMargin,
+		RejoinTimeout: cfg.Timing.RejoinTimeout, Log: log,
+	})
+	sn := &sentinel.Sentinel{Name: cfg.Name, Store: st, Options: cfg.Options, Timing: cfg.Timing.Sentinel,
+		TTL: cfg.Timing.LeaseTTL, Interval: cfg.Timing.Interval, Log: log}
+	health, err := listenHealth(cfg, kp)
+	if err != nil {
+		return err
+	}
+	log.Info("node starting", "cluster", cfg.Cluster, "proxy", px.Addr().String(), "pg_port", cfg.PGPort)
+
+	// The lease outlives the keeper so that postgres is stopped before the
+	// leader key is released.
+	leaseCtx, stopLease := context.WithCancel(context.WithoutCancel(ctx))
+	var leaseWG sync.WaitGroup
+	leaseWG.Add(1)
+	go func() { defer leaseWG.Done(); lease.Run(leaseCtx) }()
+
+	var wg sync.WaitGroup
+	run := func(f func(context.Context)) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f(ctx) }()
+	}
+	run(func(ctx context.Context) { _ = px.Serve(ctx) })
+	run(kp.Run)
+	run(sn.Run)
+	run(func(ctx context.Context) { serveHealth(ctx, health, log) })
+	wg.Wait()
+	stopLease()
+	leaseWG.Wait()
+	log.Info("node stopped")
+	return nil
+}
+
+func newInstance(cfg Config, log *slog.Logger) (*pg.Instance, error) {
+	bin, err := pg.FindBinaries()
+	if err != nil {
+		return nil, err
+	}
+	runAs, err := pg.SystemUser()
+	if err != nil {
+		return nil, err
+	}
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir %s: %w", dataDir, err)
+	}
+	if err := pg.CheckReachable(dataDir, runAs); err != nil {
+		return nil, err
+	}
+	if runAs != nil {
+		if err := os.Chown(dataDir, int(runAs.UID), int(runAs.GID)); err != nil {
+			return nil, fmt.Errorf("chown data dir %s: %w", dataDir, err)
+		}
+	}
+	return pg.New(pg.Config{
+		Bin: bin, DataDir: filepath.Join(dataDir, "pgdata"), SocketDir: socketDir(dataDir, cfg.Name),
+		ListenHost: cfg.ListenHost, Port: cfg.PGPort, RunAs: runAs, Log: cfg.PGLog, Logger: log.With("proc", "postgres"),
+	}), nil
+}
+
+// socketDir keeps the unix socket path under the kernel's 108-byte limit.
+func socketDir(dataDir, name string) string {
+	d := filepath.Join(dataDir, "run")
+	if len(d)+len("/.s.PGSQL.65535") < 100 {
+		return d
+	}
+	return filepath.Join(os.TempDir(), "pgtui-"+name)
+}
+
+// NewEtcdClient connects with short timeouts and fast reconnects, so that a
+// brief store outage is bridged well within the lease TTL.
+func NewEtcdClient(endpoints []string) (*clientv3.Client, error) {
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:   endpoints,
+		DialTimeout: 2 * time.Second,
+		Logger:      zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			MinConnectTimeout: time.Second,
+		})},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to etcd %v: %w", endpoints, err)
+	}
+	return cli, nil
+}
