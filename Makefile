@@ -12,10 +12,12 @@ all: build
 
 # deps installs the PostgreSQL server and client when missing (Debian/Ubuntu).
 deps:
-	@if ! command -v psql >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+	@need=; command -v psql >/dev/null 2>&1 || need=1; \
+	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need=1; \
+	if [ -n "$$need" ]; then \
 		echo "installing postgresql (server + client) with apt-get"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql postgresql-client >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql postgresql-client >/dev/null || exit 1; \
 	fi
 	@command -v psql >/dev/null || { echo "psql still missing after install"; exit 1; }
 

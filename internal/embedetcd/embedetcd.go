@@ -56,7 +56,7 @@ func (s *Server) Start() error {
 	cfg.ListenPeerUrls = []url.URL{s.peerURL}
 	cfg.AdvertisePeerUrls = []url.URL{s.peerURL}
 	cfg.InitialCluster = "pgtui=" + s.peerURL.String()
-	cfg.LogLevel = "error"
+	cfg.LogLevel = "fatal" // shutdown logs spurious errors; failures surface via Err()
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		return fmt.Errorf("start etcd in %s: %w", s.dir, err)

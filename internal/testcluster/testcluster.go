@@ -138,7 +138,7 @@ func (c *Cluster) startEtcd() error {
 func (c *Cluster) newNode(name, host string) (*Node, error) {
 	n := &Node{Name: name, Host: host, DataDir: filepath.Join(c.Dir, name), LogPath: filepath.Join(c.Dir, name+".log")}
 	for _, p := range []*int{&n.ProxyPort, &n.PGPort, &n.HealthPort} {
-		port, err := freePort(host)
+		port, err := FreePort(host)
 		if err != nil {
 			return nil, err
 		}
@@ -390,7 +390,8 @@ func (c *Cluster) Logs(lines int) string {
 	return b.String()
 }
 
-func freePort(host string) (int, error) {
+// FreePort returns a TCP port on host that was free just now.
+func FreePort(host string) (int, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		return 0, fmt.Errorf("free port on %s: %w", host, err)
