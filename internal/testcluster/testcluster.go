@@ -11,6 +11,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -25,6 +27,7 @@ import (
 	"github.com/pgtui/pgtui/internal/embedetcd"
 	"github.com/pgtui/pgtui/nodeimage"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
+	"github.com/pgtui/pgtui/nodeimage/proxy"
 	"github.com/pgtui/pgtui/nodeimage/store"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -42,6 +45,10 @@ type Cluster struct {
 	Dir      string
 	Bin      string
 	Etcd     *embedetcd.Server
+	// storeProxy sits between the nodes and etcd so a test can cut the
+	// nodes off from the store (StoreOutage) without restarting etcd.
+	storeProxy *proxy.Proxy
+	stopProxy  context.CancelFunc
 	Client   *clientv3.Client
 	Store    *store.Store
 	Nodes    []*Node
@@ -126,6 +133,14 @@ func (c *Cluster) startEtcd() error {
 		return err
 	}
 	c.Etcd = srv
+	px := proxy.New("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := px.Listen(); err != nil {
+		return err
+	}
+	px.SetTarget(proxy.Target{Generation: 1, Addr: u.Host})
+	pctx, cancel := context.WithCancel(context.Background())
+	go func() { _ = px.Serve(pctx) }()
+	c.storeProxy, c.stopProxy = px, cancel
 	cli, err := nodeimage.NewEtcdClient(srv.Endpoints())
 	if err != nil {
 		return err
@@ -155,7 +170,7 @@ func (c *Cluster) StartNode(n *Node) error {
 		return fmt.Errorf("node %s already running", n.Name)
 	}
 	args := []string{"node", "--name", n.Name, "--cluster", c.Name, "--data-dir", n.DataDir, "--listen", n.Host,
-		"--etcd-endpoints", strings.Join(c.Etcd.Endpoints(), ","),
+		"--etcd-endpoints", "http://" + c.storeProxy.Addr().String(),
 		"--proxy-port", strconv.Itoa(n.ProxyPort), "--pg-port", strconv.Itoa(n.PGPort), "--health-port", strconv.Itoa(n.HealthPort)}
 	if c.opts.Async {
 		args = append(args, "--async")
@@ -176,6 +191,15 @@ func (c *Cluster) StartNode(n *Node) error {
 	go func() { _ = cmd.Wait(); logf.Close(); close(done) }()
 	n.cmd, n.done = cmd, done
 	return nil
+}
+
+// StoreOutage cuts every node off from etcd for d: open store connections
+// are closed and new ones refused, then service resumes.
+func (c *Cluster) StoreOutage(d time.Duration) {
+	c.storeProxy.Fence("store outage")
+	t := time.NewTimer(d)
+	<-t.C
+	c.storeProxy.SetTarget(c.storeProxy.Current())
 }
 
 // Signal sends sig to the node process only (not its postgres).
@@ -367,6 +391,9 @@ func (c *Cluster) Close() {
 	wg.Wait()
 	if c.Client != nil {
 		c.Client.Close()
+	}
+	if c.stopProxy != nil {
+		c.stopProxy()
 	}
 	if c.Etcd != nil {
 		c.Etcd.Stop()

@@ -30,7 +30,7 @@ func (k *Keeper) follow(ctx context.Context, v view, leader string) error {
 	if err := k.prepareData(ctx, st.Info); err != nil {
 		return err
 	}
-	restart, err := k.cfg.PG.WriteConf(k.settings(v.cd, st.Info))
+	change, err := k.cfg.PG.WriteConf(k.settings(v.cd, st.Info))
 	if err != nil {
 		return err
 	}
@@ -38,15 +38,19 @@ func (k *Keeper) follow(ctx context.Context, v view, leader string) error {
 	case !k.cfg.PG.Running():
 		k.log.Info("starting as replica", "leader", leader, "generation", v.cd.Generation)
 		if err := k.cfg.PG.Start(ctx); err != nil {
-			return err
+			return k.startFailed(err)
 		}
+		k.startFailures = 0
 		k.lastStreamed = time.Now()
-	case restart:
+	case change == pg.NeedRestart:
+		k.log.Info("restarting replica for new settings", "leader", leader)
 		if err := k.cfg.PG.Stop(ctx, pg.StopFast); err != nil {
 			return err
 		}
-		return k.cfg.PG.Start(ctx)
-	default:
+		if err := k.cfg.PG.Start(ctx); err != nil {
+			return err
+		}
+	case change == pg.NeedReload:
 		if err := k.cfg.PG.Reload(ctx); err != nil {
 			return err
 		}
@@ -59,6 +63,19 @@ func (k *Keeper) follow(ctx context.Context, v view, leader string) error {
 	})
 	k.checkStreaming()
 	return nil
+}
+
+// startFailed counts failed replica starts. Data that a rewind left
+// unable to recover (seen with pg_rewind when the last common checkpoint is
+// on an older timeline) is replaced by a fresh base backup.
+func (k *Keeper) startFailed(err error) error {
+	k.startFailures++
+	if k.startFailures >= 2 {
+		k.log.Warn("replica cannot start; its data will be replaced by a fresh base backup", "failures", k.startFailures)
+		k.startFailures = 0
+		k.needBackup = true
+	}
+	return err
 }
 
 // checkStreaming marks the data for a rewind when the replica cannot
@@ -79,6 +96,15 @@ func (k *Keeper) checkStreaming() {
 // base backup when there is none, a pg_rewind when it was a primary or
 // diverged, and a fresh base backup when the rewind fails.
 func (k *Keeper) prepareData(ctx context.Context, leader *cluster.Info) error {
+	if k.needBackup {
+		if err := k.cfg.PG.Stop(ctx, pg.StopImmediate); err != nil {
+			return err
+		}
+		if err := k.cfg.PG.RemoveData(); err != nil {
+			return err
+		}
+		k.needBackup = false
+	}
 	if !k.cfg.PG.Initialized() {
 		return k.baseBackup(ctx, leader)
 	}

@@ -63,12 +63,16 @@ type Keeper struct {
 	mu   sync.Mutex // guards info, read by Info() from other goroutines
 	info cluster.Info
 
-	aliveLease   int64  // lease under which the alive key was written
-	appliedSync  string // synchronous_standby_names last applied
-	needRewind   bool
-	lastStreamed time.Time
-	stepDownAt   time.Time // when postgres died under us as leader
-	lastErr      string
+	aliveLease    int64 // lease under which the alive key was written
+	published     cluster.Info
+	publishedAt   time.Time
+	appliedSync   string // synchronous_standby_names last applied
+	needRewind    bool
+	needBackup    bool // replace the data with a fresh base backup
+	startFailures int
+	lastStreamed  time.Time
+	stepDownAt    time.Time // when postgres died under us as leader
+	lastErr       string
 }
 
 // New makes a keeper; Run starts it.
@@ -98,7 +102,9 @@ func (k *Keeper) Run(ctx context.Context) {
 	go func() { defer wg.Done(); k.watchdog(ctx) }()
 	defer wg.Wait()
 
-	wake := k.cfg.Store.Watch(ctx)
+	// Woken by decisions and leader changes only: info writes would make
+	// every keeper wake every other one in a loop.
+	wake := k.cfg.Store.Watch(ctx, "clusterdata", "leader")
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -147,10 +148,24 @@ func (k *Keeper) publish(ctx context.Context) {
 		k.aliveLease = int64(id)
 	}
 	info := k.Info()
+	// Publish changes at once, and refresh now and then even without.
+	if sameInfo(info, k.published) && time.Since(k.publishedAt) < 10*k.cfg.Interval {
+		return
+	}
 	info.UpdatedAt = time.Now().UTC()
 	if err := k.cfg.Store.PutInfo(ctx, &info); err != nil {
 		k.fail("publish info", err)
+		return
 	}
+	k.published, k.publishedAt = info, time.Now()
+}
+
+func sameInfo(a, b cluster.Info) bool {
+	a.UpdatedAt, b.UpdatedAt = time.Time{}, time.Time{}
+	if len(a.Standbys) == 0 && len(b.Standbys) == 0 {
+		a.Standbys, b.Standbys = nil, nil
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 // settings is the complete postgres configuration for a role.

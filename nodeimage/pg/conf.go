@@ -66,26 +66,44 @@ func onOff(b bool) string {
 	return "off"
 }
 
+// ConfChange says what a running postgres needs for new settings to apply.
+type ConfChange int
+
+// Unchanged: nothing to do; NeedReload: SIGHUP; NeedRestart: a restart.
+const (
+	Unchanged ConfChange = iota
+	NeedReload
+	NeedRestart
+)
+
 // WriteConf writes pgtui.conf, pg_hba.conf and standby.signal and reports
-// whether postgres must restart for them to take effect.
-func (i *Instance) WriteConf(s Settings) (bool, error) {
+// what postgres needs for them to take effect.
+func (i *Instance) WriteConf(s Settings) (ConfChange, error) {
 	dir := i.cfg.DataDir
 	params := i.params(s)
+	conf, hba := renderConf(params), renderHBA(s.ReplUser)
+	oldConf, _ := os.ReadFile(filepath.Join(dir, "pgtui.conf"))
+	oldHBA, _ := os.ReadFile(filepath.Join(dir, "pg_hba.conf"))
+	change := Unchanged
+	if !bytes.Equal(oldConf, conf) || !bytes.Equal(oldHBA, hba) {
+		change = NeedReload
+	}
 	old := readConf(filepath.Join(dir, "pgtui.conf"))
-	restart := false
 	for k := range restartParams {
 		if old[k] != params[k] {
-			restart = true
+			change = NeedRestart
 		}
 	}
-	if err := i.writeFile("pgtui.conf", renderConf(params)); err != nil {
-		return false, err
+	if change != Unchanged {
+		if err := i.writeFile("pgtui.conf", conf); err != nil {
+			return change, err
+		}
+		if err := i.writeFile("pg_hba.conf", hba); err != nil {
+			return change, err
+		}
 	}
 	if err := i.ensureInclude(); err != nil {
-		return false, err
-	}
-	if err := i.writeFile("pg_hba.conf", renderHBA(s.ReplUser)); err != nil {
-		return false, err
+		return change, err
 	}
 	signal := filepath.Join(dir, "standby.signal")
 	_, err := os.Stat(signal)
@@ -94,16 +112,16 @@ func (i *Instance) WriteConf(s Settings) (bool, error) {
 	switch {
 	case want && !had:
 		if err := i.writeFile("standby.signal", nil); err != nil {
-			return false, err
+			return change, err
 		}
-		restart = true
+		change = NeedRestart
 	case !want && had:
 		if err := os.Remove(signal); err != nil {
-			return false, fmt.Errorf("remove standby.signal: %w", err)
+			return change, fmt.Errorf("remove standby.signal: %w", err)
 		}
-		restart = true
+		change = NeedRestart
 	}
-	return restart, nil
+	return change, nil
 }
 
 func renderConf(p map[string]string) []byte {

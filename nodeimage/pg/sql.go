@@ -230,7 +230,7 @@ func (i *Instance) BaseBackup(ctx context.Context, src ConnInfo) error {
 	if err := os.Rename(tmp, i.cfg.DataDir); err != nil {
 		return fmt.Errorf("base backup: %w", err)
 	}
-	i.log.Info("base backup done", "took", time.Since(start).Round(time.Millisecond))
+	i.log.Debug("base backup done", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

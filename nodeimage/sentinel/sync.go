@@ -19,7 +19,11 @@ func manageSync(d *cluster.Data, in Input, ds *[]Decision) {
 	leader := in.Members[d.Leader].Info
 	streaming := streamingStandbys(d, in, leader)
 
-	if d.SyncStandby != "" && slices.Contains(streaming, d.SyncStandby) {
+	// Whether the sync standby is lost is the leader's call alone: when the
+	// leader itself dies, its replicas stop streaming before its lease
+	// expires, and that must not look like a lost standby (the fallback
+	// to async would then forbid the failover that is about to be needed).
+	if _, ok := leader.Standbys[d.SyncStandby]; ok && d.SyncStandby != "" {
 		d.SyncLostAt = time.Time{}
 		settle(d, leader, ds)
 		return

@@ -197,18 +197,34 @@ func (s *Store) ReleaseLeader(ctx context.Context, lease clientv3.LeaseID) error
 	return nil
 }
 
-// Watch wakes the caller on any change under the cluster prefix. The
+// Watch wakes the caller on changes under the cluster prefix; with names
+// (e.g. "clusterdata", "leader"), only on changes to those keys. The
 // channel is closed when ctx ends.
-func (s *Store) Watch(ctx context.Context) <-chan struct{} {
+func (s *Store) Watch(ctx context.Context, names ...string) <-chan struct{} {
 	out := make(chan struct{}, 1)
+	match := func(key []byte) bool {
+		if len(names) == 0 {
+			return true
+		}
+		k := strings.TrimPrefix(string(key), s.prefix)
+		for _, n := range names {
+			if k == n {
+				return true
+			}
+		}
+		return false
+	}
 	go func() {
 		defer close(out)
-		wch := s.cli.Watch(clientv3.WithRequireLeader(ctx), s.prefix, clientv3.WithPrefix())
+		watch := func() clientv3.WatchChan {
+			return s.cli.Watch(clientv3.WithRequireLeader(ctx), s.prefix, clientv3.WithPrefix())
+		}
+		wch := watch()
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case _, ok := <-wch:
+			case resp, ok := <-wch:
 				if !ok {
 					// The watch broke (store outage): back off, then start a new one.
 					select {
@@ -216,7 +232,15 @@ func (s *Store) Watch(ctx context.Context) <-chan struct{} {
 						return
 					case <-time.After(200 * time.Millisecond):
 					}
-					wch = s.cli.Watch(clientv3.WithRequireLeader(ctx), s.prefix, clientv3.WithPrefix())
+					wch = watch()
+					continue
+				}
+				hit := resp.Canceled
+				for _, ev := range resp.Events {
+					hit = hit || match(ev.Kv.Key)
+				}
+				if !hit {
+					continue
 				}
 				select {
 				case out <- struct{}{}:
