@@ -40,3 +40,40 @@ func RequestSwitchover(ctx context.Context, st *store.Store, target string, forc
 		return nil
 	}
 }
+
+// RemoveMember takes a stopped replica out of the cluster data, so that
+// no decision waits for it or counts it. The leader cannot be removed.
+// Removing the sync standby records Async first: nobody else is known to
+// hold every acknowledged commit until a new sync standby catches up.
+func RemoveMember(ctx context.Context, st *store.Store, name string) error {
+	for {
+		cd, rev, err := st.ClusterData(ctx)
+		if err != nil {
+			return err
+		}
+		if cd == nil || cd.Members[name] == nil {
+			return st.DeleteMember(ctx, name)
+		}
+		if cd.Leader == name {
+			return fmt.Errorf("remove member: %s is the leader; fail over first", name)
+		}
+		delete(cd.Members, name)
+		safe := cd.SyncSafe[:0:0]
+		for _, s := range cd.SyncSafe {
+			if s != name {
+				safe = append(safe, s)
+			}
+		}
+		cd.SyncSafe = safe
+		if cd.SyncStandby == name {
+			cd.SyncStandby = ""
+			cd.Async = cd.Options.SyncMode && !cd.Options.Strict
+		}
+		if _, err := st.PutClusterData(ctx, cd, rev); errors.Is(err, store.ErrConflict) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		return st.DeleteMember(ctx, name)
+	}
+}

@@ -226,3 +226,18 @@ func NewEtcdClient(endpoints []string) (*clientv3.Client, error) {
 	}
 	return cli, nil
 }
+
+// MemoryParams sizes postgres for a machine with memoryMB of memory, as
+// Fly's VM presets do: a quarter for shared buffers, three quarters as
+// cache estimate. Zero leaves postgres's defaults.
+func MemoryParams(memoryMB int) map[string]string {
+	if memoryMB <= 0 {
+		return nil
+	}
+	return map[string]string{
+		"shared_buffers":       fmt.Sprintf("%dMB", max(memoryMB/4, 16)),
+		"effective_cache_size": fmt.Sprintf("%dMB", max(memoryMB*3/4, 64)),
+		"work_mem":             fmt.Sprintf("%dkB", max(memoryMB*1024/400, 1024)),
+		"maintenance_work_mem": fmt.Sprintf("%dMB", max(memoryMB/16, 16)),
+	}
+}

@@ -30,6 +30,7 @@ func newNode() *cobra.Command {
 		strict      bool
 		maxLag      int64
 		leaseTTL    time.Duration
+		memoryMB    int
 		interval    time.Duration
 	)
 	cmd := &cobra.Command{
@@ -47,6 +48,7 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 				return err
 			}
 			cfg.Secrets = sec
+			cfg.Params = nodeimage.MemoryParams(memoryMB)
 			cfg.Options = cluster.Options{SyncMode: !asyncMode, Strict: strict, MaxLagBytes: maxLag}
 			cfg.Timing = nodeimage.DefaultTiming()
 			cfg.Timing.LeaseTTL, cfg.Timing.Interval = leaseTTL, interval
@@ -70,6 +72,7 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 	f.BoolVar(&asyncMode, "async", false, "asynchronous replication (default: synchronous)")
 	f.BoolVar(&strict, "strict", false, "sync mode: refuse writes rather than fall back to async when no standby is connected")
 	f.Int64Var(&maxLag, "max-lag", 1<<20, "never promote a replica more than this many bytes behind")
+	f.IntVar(&memoryMB, "memory-mb", 0, "memory of the machine in MB; sizes postgres (0: postgres defaults)")
 	f.DurationVar(&leaseTTL, "lease-ttl", nodeimage.DefaultTiming().LeaseTTL, "leader lease TTL")
 	f.DurationVar(&interval, "interval", nodeimage.DefaultTiming().Interval, "reconcile interval")
 	cmd.AddCommand(newNodeSwitchover())

@@ -137,6 +137,10 @@ func leaderLost(d *cluster.Data, in Input) (bool, string) {
 	switch {
 	case st.Info == nil && !st.Alive:
 		return in.Now.Sub(d.ChangeTime) > in.Timing.ConvergeTimeout, fmt.Sprintf("leader %s never reported", d.Leader)
+	case st.Alive && st.Info != nil && st.Info.CleanStop && in.Now.Sub(d.ChangeTime) <= in.Timing.ConvergeTimeout:
+		// Stopped cleanly for a switchover that was then aborted: it is
+		// restarting as leader, not lost.
+		return false, ""
 	case st.Info != nil && st.Info.Generation >= d.Generation:
 		// It had taken over this generation and no longer holds the key:
 		// its postgres died (it stepped down) or it fenced itself.

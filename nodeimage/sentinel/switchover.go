@@ -15,6 +15,7 @@ func switchover(d *cluster.Data, in Input, ds *[]Decision) bool {
 	old := d.Leader
 	if in.Now.Sub(sw.Requested) > in.Timing.SwitchoverTimeout {
 		abortSwitchover(d, fmt.Sprintf("switchover aborted after %s: %s did not catch up; %s resumes as leader", in.Timing.SwitchoverTimeout, sw.Target, old), ds)
+		d.ChangeTime = in.Now
 		return true
 	}
 	switch sw.Phase {

@@ -251,3 +251,22 @@ func (s *Store) Watch(ctx context.Context, names ...string) <-chan struct{} {
 	}()
 	return out
 }
+
+// DeleteMember removes a member's info and alive keys.
+func (s *Store) DeleteMember(ctx context.Context, name string) error {
+	if _, err := s.cli.Delete(ctx, s.infoKey(name)); err != nil {
+		return fmt.Errorf("delete member %s: %w", name, err)
+	}
+	if _, err := s.cli.Delete(ctx, s.aliveKey(name)); err != nil {
+		return fmt.Errorf("delete member %s: %w", name, err)
+	}
+	return nil
+}
+
+// DeleteCluster removes every key of the cluster.
+func (s *Store) DeleteCluster(ctx context.Context) error {
+	if _, err := s.cli.Delete(ctx, s.prefix, clientv3.WithPrefix()); err != nil {
+		return fmt.Errorf("delete cluster keys: %w", err)
+	}
+	return nil
+}
