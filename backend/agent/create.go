@@ -1,0 +1,232 @@
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/nodeimage/keeper"
+)
+
+// deployTimeout bounds a deployment; a cluster not healthy by then is
+// removed again, so nothing half-created stays behind.
+const deployTimeout = 5 * time.Minute
+
+// create places a cluster and streams its deployment. It runs in the
+// agent's lifetime, not the request's: a client may detach.
+func (a *Agent) create(req backend.CreateRequest, events chan<- backend.CreateEvent) {
+	defer close(events)
+	emit := func(ev backend.CreateEvent) {
+		ev.Time = time.Now().UTC()
+		select {
+		case events <- ev:
+		default: // nobody is listening (detached): keep deploying
+		}
+	}
+	creds, err := a.place(req)
+	if err != nil {
+		emit(backend.CreateEvent{Step: "failed", Error: err.Error(), Done: true})
+		return
+	}
+	emit(backend.CreateEvent{Step: "placed", Message: fmt.Sprintf("%d machines placed with volumes", req.InitialClusterSize),
+		Desired: req.InitialClusterSize, Credentials: creds})
+	if err := a.monitor(req.Name, emit); err != nil {
+		a.log.Warn("deployment failed; removing the cluster", "cluster", req.Name, "err", err)
+		_ = a.destroy(context.Background(), req.Name)
+		emit(backend.CreateEvent{Step: "failed", Error: err.Error(), Done: true})
+		return
+	}
+	a.mu.Lock()
+	if c := a.state.Clusters[req.Name]; c != nil {
+		c.Deployed = true
+		_ = a.save()
+	}
+	a.mu.Unlock()
+}
+
+// place validates, records the cluster with its machines, volumes and
+// secrets, and starts the machines.
+func (a *Agent) place(req backend.CreateRequest) (*backend.Credentials, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.state.Clusters[req.Name] != nil || a.state.Apps[req.Name] != nil {
+		return nil, fmt.Errorf("name %q is already taken: choose another name", req.Name)
+	}
+	subnet, err := a.freeSubnet()
+	if err != nil {
+		return nil, err
+	}
+	sec := keeper.Secrets{SuperuserPassword: randomHex(24), AdminPassword: randomHex(24), ReplPassword: randomHex(24)}
+	if err := writeSecrets(a.cfg.Home, req.Name, sec); err != nil {
+		return nil, err
+	}
+	c := &Cluster{Name: req.Name, Org: orDefault(req.Org, "personal"), Region: req.Region, VMSize: req.VMSize,
+		VolumeGB: req.VolumeGB, Subnet: subnet, Created: time.Now().UTC()}
+	for i := 0; i < req.InitialClusterSize; i++ {
+		if err := a.addMachine(c, req.Region); err != nil {
+			_ = os.RemoveAll(filepath.Dir(secretsPath(a.cfg.Home, req.Name)))
+			return nil, err
+		}
+	}
+	a.state.Clusters[c.Name] = c
+	if err := a.save(); err != nil {
+		delete(a.state.Clusters, c.Name)
+		return nil, err
+	}
+	for _, m := range c.Machines {
+		a.startMachineLocked(c, m)
+	}
+	return &backend.Credentials{Username: "postgres", Password: sec.SuperuserPassword, Hostname: c.Name + ".internal",
+		ProxyPort: 5432, PGPort: 5433,
+		LocalURL: fmt.Sprintf("postgres://postgres:%s@%s/postgres", sec.SuperuserPassword, net.JoinHostPort(c.Machines[0].IP, "5432"))}, nil
+}
+
+// addMachine allocates a machine with a new volume; a.mu is held.
+func (a *Agent) addMachine(c *Cluster, region string) error {
+	used := map[string]bool{}
+	for _, m := range c.Machines {
+		used[m.IP] = true
+	}
+	ip := ""
+	for n := 2; n < 255 && ip == ""; n++ {
+		cand := fmt.Sprintf("127.%d.%d.%d", a.cfg.IPBase, c.Subnet, n)
+		if !used[cand] && portFree(cand) {
+			ip = cand
+		}
+	}
+	if ip == "" {
+		return fmt.Errorf("no free address left in 127.%d.%d.0/24", a.cfg.IPBase, c.Subnet)
+	}
+	id := randomHex(4)
+	vol := filepath.Join(a.cfg.Home, "volumes", id)
+	if err := makeVolume(vol); err != nil {
+		return err
+	}
+	m := &Machine{ID: id, Region: region, VMSize: c.VMSize, IP: ip, Volume: vol, Desired: "run", Created: time.Now().UTC()}
+	m.event("created", fmt.Sprintf("machine created in %s with a %d GB volume", region, c.VolumeGB))
+	c.Machines = append(c.Machines, m)
+	return nil
+}
+
+// freeSubnet picks a /24 no cluster uses and whose first address is free.
+func (a *Agent) freeSubnet() (int, error) {
+	used := map[int]bool{}
+	for _, c := range a.state.Clusters {
+		used[c.Subnet] = true
+	}
+	for n := 1; n < 255; n++ {
+		if !used[n] && portFree(fmt.Sprintf("127.%d.%d.2", a.cfg.IPBase, n)) {
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("no free subnet left in 127.%d.0.0/16", a.cfg.IPBase)
+}
+
+func portFree(ip string) bool {
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "5432"))
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
+}
+
+// monitor emits deployment progress until every machine passes its checks.
+func (a *Agent) monitor(name string, emit func(backend.CreateEvent)) error {
+	ctx, cancel := context.WithTimeout(a.ctx, deployTimeout)
+	defer cancel()
+	seen := map[string]string{}
+	last := ""
+	for {
+		st, err := a.status(ctx, name)
+		if err == nil {
+			ev := backend.CreateEvent{Step: "progress", Desired: st.Deployment.Desired, Placed: st.Deployment.Placed,
+				Healthy: st.Deployment.Healthy, Unhealthy: st.Deployment.Unhealthy}
+			for _, m := range st.Machines {
+				ev.ChecksTotal += m.Checks.Total
+				ev.ChecksPassing += m.Checks.Passing
+				if step := machineStep(m); step != seen[m.ID] {
+					seen[m.ID] = step
+					emit(backend.CreateEvent{Step: step, Machine: m.ID, Message: stepMessage(m, step)})
+				}
+			}
+			key := fmt.Sprint(ev.Placed, ev.Healthy, ev.ChecksPassing)
+			if key != last {
+				last = key
+				emit(ev)
+			}
+			if ev.Healthy == ev.Desired && ev.Desired > 0 {
+				ev.Step, ev.Done, ev.Message = "deployed", true, "v0 deployed successfully"
+				emit(ev)
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("cluster %s not healthy within %s", name, deployTimeout)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func machineStep(m backend.MachineStatus) string {
+	switch {
+	case m.Checks.Passing == m.Checks.Total:
+		return "healthy"
+	case m.Role == "leader":
+		return "initdb"
+	case m.Role == "replica":
+		return "basebackup"
+	case m.State == "running":
+		return "started"
+	}
+	return "volume"
+}
+
+func stepMessage(m backend.MachineStatus, step string) string {
+	switch step {
+	case "healthy":
+		return fmt.Sprintf("machine %s healthy: checks passing (%s)", m.ID, m.Role)
+	case "initdb":
+		return fmt.Sprintf("machine %s initialized the database and leads", m.ID)
+	case "basebackup":
+		return fmt.Sprintf("machine %s copied the leader (pg_basebackup) and replicates", m.ID)
+	case "started":
+		return fmt.Sprintf("machine %s started on %s", m.ID, m.PrivateIP)
+	}
+	return fmt.Sprintf("volume %s created", m.Volume)
+}
+
+func writeSecrets(home, cluster string, s keeper.Secrets) error {
+	dir := filepath.Dir(secretsPath(home, cluster))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	body := "PGTUI_SUPERUSER_PASSWORD=" + s.SuperuserPassword + "\nPGTUI_ADMIN_PASSWORD=" + s.AdminPassword +
+		"\nPGTUI_REPL_PASSWORD=" + s.ReplPassword + "\n"
+	return writeAtomic(secretsPath(home, cluster), []byte(body), 0o600, false)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand: " + err.Error()) // cannot happen on Linux
+	}
+	return hex.EncodeToString(b)
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}

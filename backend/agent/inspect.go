@@ -1,0 +1,162 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/nodeimage/cluster"
+	"github.com/pgtui/pgtui/nodeimage/store"
+)
+
+// view is one read of a cluster's HA state from the store.
+type view struct {
+	data    *cluster.Data
+	members map[string]cluster.MemberState
+	leader  cluster.LeaderKey
+}
+
+func (a *Agent) store(name string) *store.Store { return store.New(a.cli, name) }
+
+func (a *Agent) readView(ctx context.Context, name string) (view, error) {
+	st := a.store(name)
+	cd, _, err := st.ClusterData(ctx)
+	if err != nil {
+		return view{}, err
+	}
+	ms, err := st.Members(ctx)
+	if err != nil {
+		return view{}, err
+	}
+	lk, err := st.Leader(ctx)
+	if err != nil {
+		return view{}, err
+	}
+	return view{data: cd, members: ms, leader: lk}, nil
+}
+
+// leaderID is the machine that leads and holds the leader key, or "".
+func (a *Agent) leaderID(ctx context.Context, name string) string {
+	v, err := a.readView(ctx, name)
+	if err != nil || v.data == nil || v.leader.Holder != v.data.Leader {
+		return ""
+	}
+	return v.data.Leader
+}
+
+// snapshot copies a cluster under the lock, with which machines run.
+func (a *Agent) snapshot(name string) (Cluster, map[string]bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c := a.state.Clusters[name]
+	if c == nil {
+		return Cluster{}, nil, notFound("postgres cluster", name)
+	}
+	cp := *c
+	cp.Machines = nil
+	running := map[string]bool{}
+	for _, m := range c.Machines {
+		mm := *m
+		mm.Events = append([]backend.Event(nil), m.Events...)
+		cp.Machines = append(cp.Machines, &mm)
+		if p := a.procs[m.ID]; p != nil && p.running() {
+			running[m.ID] = true
+		}
+	}
+	return cp, running, nil
+}
+
+// status builds `status -a NAME`. Health counts come from the checks.
+func (a *Agent) status(ctx context.Context, name string) (*backend.ClusterStatus, error) {
+	c, running, err := a.snapshot(name)
+	if err != nil {
+		return nil, err
+	}
+	v, err := a.readView(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("read cluster %s from the store: %w", name, err)
+	}
+	out := &backend.ClusterStatus{Name: c.Name, Org: c.Org, Hostname: c.Name + ".internal"}
+	if v.data != nil {
+		out.Generation, out.Leader = v.data.Generation, v.data.Leader
+		out.Version = int(v.data.Generation) - 1
+	}
+	d := &out.Deployment
+	for _, m := range c.Machines {
+		ms := machineStatus(m, running[m.ID], v)
+		out.Machines = append(out.Machines, ms)
+		d.Desired++
+		if running[m.ID] {
+			d.Placed++
+		}
+		if ms.Checks.Passing == ms.Checks.Total {
+			d.Healthy++
+		} else {
+			d.Unhealthy++
+		}
+	}
+	sort.Slice(out.Machines, func(i, j int) bool { return out.Machines[i].Created.Before(out.Machines[j].Created) })
+	d.Version = out.Version
+	switch {
+	case d.Healthy == d.Desired && d.Desired > 0:
+		out.Status, d.Status, d.Description = "running", "successful", "Deployment completed successfully"
+	case d.Placed < d.Desired:
+		out.Status, d.Status, d.Description = "pending", "running", "Machines starting"
+	default:
+		out.Status, d.Status, d.Description = "running", "running", "Some machines are not healthy yet"
+	}
+	return out, nil
+}
+
+// machineStatus derives a machine row. Checks: vm (process running), pg
+// (postgres answers, and streams when a replica), role (leader/replica).
+func machineStatus(m *Machine, running bool, v view) backend.MachineStatus {
+	ms := backend.MachineStatus{
+		ID: m.ID, Region: m.Region, Desired: m.Desired, PrivateIP: m.IP, VMSize: m.VMSize,
+		Restarts: m.Restarts, Created: m.Created, Volume: m.Volume, State: "stopped",
+	}
+	if v.data != nil {
+		ms.Version = int(v.data.Generation) - 1
+	}
+	if running {
+		ms.State = "running"
+	}
+	ms.Checks.Total = 3
+	if running {
+		ms.Checks.Passing++
+	}
+	st := v.members[m.ID]
+	if st.Alive && st.Info != nil && running {
+		i := st.Info
+		ms.Role = string(i.Role)
+		isLeader := v.data != nil && v.data.Leader == m.ID && i.Role == cluster.RoleLeader && v.leader.Holder == m.ID
+		if i.Healthy && (isLeader || (i.Role == cluster.RoleReplica && i.Streaming)) {
+			ms.Checks.Passing++
+		}
+		if isLeader || i.Role == cluster.RoleReplica {
+			ms.Checks.Passing++
+		}
+		if lead := v.members[leaderOf(v)]; lead.Info != nil && i.Role == cluster.RoleReplica && lead.Info.WAL > i.WAL {
+			ms.LagBytes = int64(lead.Info.WAL - i.WAL)
+		}
+	}
+	ms.Checks.Critical = ms.Checks.Total - ms.Checks.Passing
+	return ms
+}
+
+func leaderOf(v view) string {
+	if v.data == nil {
+		return ""
+	}
+	return v.data.Leader
+}
+
+// notFoundError is an unknown name; the API maps it to 404.
+type notFoundError struct{ kind, name string }
+
+func (e notFoundError) Error() string {
+	return fmt.Sprintf("%s %q not found: see `pgtui postgres list` / `pgtui apps list`", e.kind, e.name)
+}
+
+func notFound(kind, name string) error { return notFoundError{kind, name} }

@@ -1,0 +1,225 @@
+// Package backend is the one interface the CLI and the cockpit use to
+// create and operate clusters, with its request and result types. The
+// local platform implements it in backend/local (a client of the agent).
+package backend
+
+import (
+	"context"
+	"time"
+)
+
+// Backend is everything a user can do. Every call takes a context for
+// cancellation; streams end when the context does.
+type Backend interface {
+	// Clusters
+	CreateCluster(ctx context.Context, req CreateRequest) (<-chan CreateEvent, error)
+	ListClusters(ctx context.Context) ([]ClusterSummary, error)
+	Status(ctx context.Context, cluster string) (*ClusterStatus, error)
+	MachineStatus(ctx context.Context, cluster, machineID string) (*MachineDetail, error)
+	Failover(ctx context.Context, cluster string) (*FailoverResult, error)
+	Restart(ctx context.Context, cluster string) error
+	ScaleVM(ctx context.Context, cluster, size string) error
+	ScaleCount(ctx context.Context, cluster string, count int, region string) error
+	DestroyCluster(ctx context.Context, cluster string) error
+	MachineAction(ctx context.Context, cluster, machineID string, action MachineAction) error
+
+	// Users and databases
+	ListUsers(ctx context.Context, cluster string) ([]User, error)
+	ListDatabases(ctx context.Context, cluster string) ([]Database, error)
+	CreateUser(ctx context.Context, cluster, name, password string, superuser bool) error
+	DropUser(ctx context.Context, cluster, name string) error
+	CreateDatabase(ctx context.Context, cluster, name string) error
+	DropDatabase(ctx context.Context, cluster, name string) error
+	Attach(ctx context.Context, req AttachRequest) (*Attachment, error)
+	Detach(ctx context.Context, cluster, app string) error
+
+	// Apps and secrets
+	CreateApp(ctx context.Context, name, org string) error
+	ListApps(ctx context.Context) ([]App, error)
+	DestroyApp(ctx context.Context, name string) error
+	ListSecrets(ctx context.Context, app string) ([]Secret, error)
+	SetSecrets(ctx context.Context, app string, values map[string]string) error
+	UnsetSecrets(ctx context.Context, app string, names []string) error
+	// AppEnv returns the app's secrets with .internal hosts rewritten to
+	// addresses reachable from this machine.
+	AppEnv(ctx context.Context, app string) (map[string]string, error)
+}
+
+// CreateRequest describes a new cluster. Validate checks it.
+type CreateRequest struct {
+	Name               string `json:"name"`
+	Org                string `json:"org"`
+	Region             string `json:"region"`
+	VMSize             string `json:"vm_size"`
+	VolumeGB           int    `json:"volume_gb"`
+	InitialClusterSize int    `json:"initial_cluster_size"`
+}
+
+// CreateEvent is one step of a deployment, streamed as it happens.
+type CreateEvent struct {
+	Time    time.Time `json:"time"`
+	Machine string    `json:"machine,omitempty"`
+	Step    string    `json:"step"` // placed, volume, initdb, basebackup, started, healthy, deployed, failed
+	Message string    `json:"message"`
+	// Counts for the deployment monitor line.
+	Desired   int `json:"desired"`
+	Placed    int `json:"placed"`
+	Healthy   int `json:"healthy"`
+	Unhealthy int `json:"unhealthy"`
+	// ChecksTotal/ChecksPassing count health checks across machines.
+	ChecksTotal   int `json:"checks_total"`
+	ChecksPassing int `json:"checks_passing"`
+	// Credentials is set once, on the first event after the cluster exists.
+	Credentials *Credentials `json:"credentials,omitempty"`
+	Error       string       `json:"error,omitempty"`
+	Done        bool         `json:"done,omitempty"`
+}
+
+// Credentials of a new cluster: shown once, never stored in plain view.
+type Credentials struct {
+	Username  string `json:"username"`
+	Password  string `json:"password"`
+	Hostname  string `json:"hostname"`
+	ProxyPort int    `json:"proxy_port"`
+	PGPort    int    `json:"pg_port"`
+	// LocalURL reaches the cluster from this machine.
+	LocalURL string `json:"local_url"`
+}
+
+// ClusterSummary is a row of `postgres list`.
+type ClusterSummary struct {
+	Name     string `json:"name"`
+	Org      string `json:"org"`
+	Region   string `json:"region"`
+	State    string `json:"state"`
+	Leader   string `json:"leader"`
+	Healthy  int    `json:"healthy"`
+	Machines int    `json:"machines"`
+}
+
+// ClusterStatus is `status -a NAME`.
+type ClusterStatus struct {
+	Name       string          `json:"name"`
+	Org        string          `json:"org"`
+	Version    int             `json:"version"`
+	Status     string          `json:"status"`
+	Hostname   string          `json:"hostname"`
+	Generation int64           `json:"generation"`
+	Leader     string          `json:"leader"`
+	Deployment Deployment      `json:"deployment"`
+	Machines   []MachineStatus `json:"machines"`
+}
+
+// Deployment is the deployment status block.
+type Deployment struct {
+	Version     int    `json:"version"`
+	Status      string `json:"status"`
+	Description string `json:"description"`
+	Desired     int    `json:"desired"`
+	Placed      int    `json:"placed"`
+	Healthy     int    `json:"healthy"`
+	Unhealthy   int    `json:"unhealthy"`
+}
+
+// Checks counts a machine's health checks.
+type Checks struct {
+	Total    int `json:"total"`
+	Passing  int `json:"passing"`
+	Critical int `json:"critical"`
+}
+
+// MachineStatus is a machine row.
+type MachineStatus struct {
+	ID        string    `json:"id"`
+	Version   int       `json:"version"`
+	Region    string    `json:"region"`
+	Desired   string    `json:"desired"` // run, stop
+	State     string    `json:"state"`   // running, stopped, starting, exited, replacing
+	Role      string    `json:"role"`    // leader, replica, fenced, ""
+	PrivateIP string    `json:"private_ip"`
+	VMSize    string    `json:"vm_size"`
+	Checks    Checks    `json:"checks"`
+	Restarts  int       `json:"restarts"`
+	Created   time.Time `json:"created"`
+	LagBytes  int64     `json:"lag_bytes"`
+	Volume    string    `json:"volume"`
+}
+
+// Event is a machine event.
+type Event struct {
+	Time    time.Time `json:"time"`
+	Type    string    `json:"type"` // created, started, exited, restarted, replaced, stopped
+	Message string    `json:"message"`
+}
+
+// MachineDetail is `machine status ID`.
+type MachineDetail struct {
+	MachineStatus
+	Events []Event `json:"events"`
+}
+
+// MachineAction is a machine lifecycle verb.
+type MachineAction string
+
+// Machine actions.
+const (
+	ActionStart   MachineAction = "start"
+	ActionStop    MachineAction = "stop"
+	ActionRestart MachineAction = "restart"
+	ActionKill    MachineAction = "kill"
+)
+
+// FailoverResult names the leaders before and after.
+type FailoverResult struct {
+	OldLeader string        `json:"old_leader"`
+	NewLeader string        `json:"new_leader"`
+	Took      time.Duration `json:"took"`
+}
+
+// User is a row of `users list`.
+type User struct {
+	Name      string   `json:"name"`
+	Superuser bool     `json:"superuser"`
+	Databases []string `json:"databases"`
+}
+
+// Database is a row of `db list`.
+type Database struct {
+	Name  string   `json:"name"`
+	Users []string `json:"users"`
+}
+
+// AttachRequest attaches an app to a postgres cluster.
+type AttachRequest struct {
+	Cluster      string `json:"cluster"`
+	App          string `json:"app"`
+	DatabaseName string `json:"database_name,omitempty"`
+	DatabaseUser string `json:"database_user,omitempty"`
+	VariableName string `json:"variable_name,omitempty"`
+}
+
+// Attachment is what attach created.
+type Attachment struct {
+	App          string `json:"app"`
+	Cluster      string `json:"cluster"`
+	Database     string `json:"database"`
+	User         string `json:"user"`
+	VariableName string `json:"variable_name"`
+	// URL is the stored connection string (host <cluster>.internal).
+	URL string `json:"url"`
+}
+
+// App is a user application that can hold secrets.
+type App struct {
+	Name     string    `json:"name"`
+	Org      string    `json:"org"`
+	Created  time.Time `json:"created"`
+	Postgres bool      `json:"postgres"`
+}
+
+// Secret is a secret's name and digest (never its value).
+type Secret struct {
+	Name    string    `json:"name"`
+	Digest  string    `json:"digest"`
+	Created time.Time `json:"created"`
+}
