@@ -99,15 +99,19 @@ type ClusterSummary struct {
 
 // ClusterStatus is `status -a NAME`.
 type ClusterStatus struct {
-	Name       string          `json:"name"`
-	Org        string          `json:"org"`
-	Version    int             `json:"version"`
-	Status     string          `json:"status"`
-	Hostname   string          `json:"hostname"`
-	Generation int64           `json:"generation"`
-	Leader     string          `json:"leader"`
-	Deployment Deployment      `json:"deployment"`
-	Machines   []MachineStatus `json:"machines"`
+	Name       string `json:"name"`
+	Org        string `json:"org"`
+	Version    int    `json:"version"`
+	Status     string `json:"status"`
+	Hostname   string `json:"hostname"`
+	Generation int64  `json:"generation"`
+	Leader     string `json:"leader"`
+	// SyncStandby is the standby every commit waits for; empty when the
+	// leader commits asynchronously (Async), e.g. right after a failover.
+	SyncStandby string          `json:"sync_standby,omitempty"`
+	Async       bool            `json:"async"`
+	Deployment  Deployment      `json:"deployment"`
+	Machines    []MachineStatus `json:"machines"`
 }
 
 // Deployment is the deployment status block.

@@ -154,7 +154,7 @@ func (a *Agent) monitor(name string, emit func(backend.CreateEvent)) error {
 			for _, m := range st.Machines {
 				ev.ChecksTotal += m.Checks.Total
 				ev.ChecksPassing += m.Checks.Passing
-				if step := machineStep(m); step != seen[m.ID] {
+				for _, step := range newSteps(seen[m.ID], machineStep(m), m.Role) {
 					seen[m.ID] = step
 					emit(backend.CreateEvent{Step: step, Machine: m.ID, Message: stepMessage(m, step)})
 				}
@@ -164,7 +164,9 @@ func (a *Agent) monitor(name string, emit func(backend.CreateEvent)) error {
 				last = key
 				emit(ev)
 			}
-			if ev.Healthy == ev.Desired && ev.Desired > 0 {
+			// Deployed once healthy and, with replicas, committing
+			// synchronously: only then can a failover lose nothing.
+			if ev.Healthy == ev.Desired && ev.Desired > 0 && (ev.Desired == 1 || st.SyncStandby != "") {
 				ev.Step, ev.Done, ev.Message = "deployed", true, "v0 deployed successfully"
 				emit(ev)
 				return nil
@@ -176,6 +178,38 @@ func (a *Agent) monitor(name string, emit func(backend.CreateEvent)) error {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// stepOrder is a machine's way to healthy; the data step is initdb for the
+// first leader and basebackup for a replica.
+var stepOrder = []string{"volume", "started", "data", "healthy"}
+
+// newSteps lists the steps from after prev up to cur, so a machine that
+// got through several between two polls still reports each one.
+func newSteps(prev, cur, role string) []string {
+	idx := func(s string) int {
+		if s == "initdb" || s == "basebackup" {
+			s = "data"
+		}
+		for i, o := range stepOrder {
+			if o == s {
+				return i
+			}
+		}
+		return -1
+	}
+	var out []string
+	for i := idx(prev) + 1; i <= idx(cur); i++ {
+		step := stepOrder[i]
+		if step == "data" {
+			step = "basebackup"
+			if role == "leader" {
+				step = "initdb"
+			}
+		}
+		out = append(out, step)
+	}
+	return out
 }
 
 func machineStep(m backend.MachineStatus) string {

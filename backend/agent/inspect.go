@@ -80,6 +80,10 @@ func (a *Agent) status(ctx context.Context, name string) (*backend.ClusterStatus
 	out := &backend.ClusterStatus{Name: c.Name, Org: c.Org, Hostname: c.Name + ".internal"}
 	if v.data != nil {
 		out.Generation, out.Leader = v.data.Generation, v.data.Leader
+		out.Async = v.data.Async || !v.data.Options.SyncMode
+		if !out.Async && len(v.data.SyncSafe) == 1 {
+			out.SyncStandby = v.data.SyncSafe[0]
+		}
 		out.Version = int(v.data.Generation) - 1
 	}
 	d := &out.Deployment

@@ -4,7 +4,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newRoot() *cobra.Command {
+// newRoot builds the command tree over d; tests pass buffers and a fake
+// backend, main passes the terminal and the local platform.
+func newRoot(d *deps) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "pgtui",
 		Short:         "Highly available PostgreSQL from your terminal",
@@ -12,8 +14,16 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	for _, f := range []func() *cobra.Command{newVersion, newNode} {
+	root.SetOut(d.Out)
+	root.SetErr(d.Err)
+	root.SetIn(d.In)
+	for _, f := range []func() *cobra.Command{newVersion, newNode, newAgent} {
 		root.AddCommand(f())
+	}
+	for _, f := range []func(*deps) *cobra.Command{
+		newPostgres, newStatus, newMachine, newScale, newApps, newSecrets, newRun,
+	} {
+		root.AddCommand(f(d))
 	}
 	return root
 }

@@ -68,6 +68,7 @@ type Keeper struct {
 	publishedAt   time.Time
 	appliedSync   string // synchronous_standby_names last applied
 	needRewind    bool
+	adopted       bool // generation taken over from the previous process
 	needBackup    bool // replace the data with a fresh base backup
 	startFailures int
 	lastStreamed  time.Time
@@ -79,6 +80,12 @@ type Keeper struct {
 func New(cfg Config) *Keeper {
 	k := &Keeper{cfg: cfg, log: cfg.Log.With("proc", "keeper")}
 	k.info = cluster.Info{Name: cfg.Name, Host: cfg.Host, PGPort: cfg.PGPort, Initialized: cfg.PG.Initialized()}
+	if k.info.Initialized {
+		// A node that starts with data may be a leader that just died and
+		// was restarted: hold off as after a step-down, so the sentinel
+		// can promote a standby rather than the restart racing it.
+		k.stepDownAt = time.Now()
+	}
 	return k
 }
 

@@ -50,6 +50,7 @@ func (k *Keeper) reconcile(ctx context.Context) {
 		k.fail("read store", err)
 		return
 	}
+	k.adoptGeneration(v)
 	if v.cd != nil {
 		if me := v.cd.Members[k.cfg.Name]; me != nil {
 			k.routeProxy(v)
@@ -74,6 +75,19 @@ func (k *Keeper) act(ctx context.Context, v view, me *cluster.Member) error {
 		return k.stopClean(ctx, v)
 	}
 	return nil
+}
+
+// adoptGeneration carries the generation this member last applied over a
+// restart of the node (same data directory), so that a leader that died
+// and came back is seen as a lost leader rather than one still starting.
+func (k *Keeper) adoptGeneration(v view) {
+	if k.adopted {
+		return
+	}
+	k.adopted = true
+	if st := v.members[k.cfg.Name]; st.Info != nil && k.cfg.PG.Initialized() {
+		k.update(func(i *cluster.Info) { i.Generation = st.Info.Generation })
+	}
 }
 
 // routeProxy points the proxy at the leader of the newest generation once

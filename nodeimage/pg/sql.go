@@ -2,28 +2,32 @@ package pg
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
 	"strconv"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// Connect opens a superuser connection on the local socket.
+// Connect opens a superuser (postgres) connection to the postgres
+// database over the unix socket in SocketDir.
 func (i *Instance) Connect(ctx context.Context) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%d user=postgres dbname=postgres sslmode=disable connect_timeout=5",
+	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%d user=postgres dbname=postgres sslmode=disable connect_timeout=3 application_name=pgtui-keeper",
 		quoteConnValue(i.cfg.SocketDir), i.cfg.Port))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("connect to postgres in %s: %w", i.cfg.SocketDir, err)
 	}
-	return pgx.ConnectConfig(ctx, cfg)
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres in %s: %w", i.cfg.SocketDir, err)
+	}
+	return conn, nil
 }
 
 func (i *Instance) withConn(ctx context.Context, f func(*pgx.Conn) error) error {
 	conn, err := i.Connect(ctx)
 	if err != nil {
-		return fmt.Errorf("connect to local postgres: %w", err)
+		return err
 	}
 	defer conn.Close(context.Background())
 	return f(conn)
@@ -31,22 +35,29 @@ func (i *Instance) withConn(ctx context.Context, f func(*pgx.Conn) error) error 
 
 // Standby is a row of pg_stat_replication.
 type Standby struct {
-	Name      string
-	State     string
-	SyncState string
-	FlushWAL  uint64
+	Name      string // application_name
+	State     string // e.g. streaming, catchup
+	SyncState string // async, potential, sync, quorum
+	FlushWAL  uint64 // flush_lsn
 }
 
 // Status is what postgres reports about itself.
 type Status struct {
-	InRecovery        bool
-	Timeline          int64
+	InRecovery bool
+	// Timeline: on a primary the timeline WAL is written on now (from
+	// pg_walfile_name, current right after a promotion, unlike
+	// pg_control_checkpoint which waits for the next checkpoint); on a
+	// standby the larger of the WAL receiver's received_tli and the last
+	// restartpoint's timeline.
+	Timeline int64
+	// WAL: primary pg_current_wal_flush_lsn(); standby the larger of
+	// pg_last_wal_receive_lsn() and pg_last_wal_replay_lsn().
 	WAL               uint64
-	ReceiverStreaming bool
-	ReceiverHost      string
-	Standbys          []Standby
+	ReceiverStreaming bool      // pg_stat_wal_receiver.status = 'streaming'
+	ReceiverHost      string    // pg_stat_wal_receiver.sender_host
+	Standbys          []Standby // pg_stat_replication, by name (primary only)
 	SyncStandbyNames  string
-	ReadOnly          bool
+	ReadOnly          bool // default_transaction_read_only
 }
 
 // Status queries recovery state, WAL positions and replication.
@@ -78,11 +89,14 @@ func (i *Instance) primaryStatus(ctx context.Context, c *pgx.Conn, st *Status) e
 		return err
 	}
 	// The WAL file name starts with the timeline in hex.
+	if len(walfile) < 8 {
+		return fmt.Errorf("unexpected WAL file name %q", walfile)
+	}
 	if st.Timeline, err = strconv.ParseInt(walfile[:8], 16, 64); err != nil {
 		return err
 	}
 	rows, err := c.Query(ctx, `SELECT coalesce(application_name, ''), coalesce(state, ''), coalesce(sync_state, ''),
-		coalesce(flush_lsn::text, '0/0') FROM pg_stat_replication`)
+		coalesce(flush_lsn::text, '0/0') FROM pg_stat_replication ORDER BY 1`)
 	if err != nil {
 		return err
 	}
@@ -112,7 +126,7 @@ func (i *Instance) standbyStatus(ctx context.Context, c *pgx.Conn, st *Status) e
 	var status, host string
 	var rtli int64
 	err := c.QueryRow(ctx, `SELECT coalesce(status, ''), coalesce(received_tli, 0), coalesce(sender_host, '') FROM pg_stat_wal_receiver`).Scan(&status, &rtli, &host)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
@@ -133,7 +147,7 @@ func (i *Instance) Promote(ctx context.Context) error {
 			return fmt.Errorf("promote: %w", err)
 		}
 		if !ok {
-			return fmt.Errorf("promote: not finished within 60s")
+			return errors.New("promote: still in recovery after 60s")
 		}
 		return nil
 	})
@@ -142,8 +156,10 @@ func (i *Instance) Promote(ctx context.Context) error {
 // Reload makes postgres re-read its configuration.
 func (i *Instance) Reload(ctx context.Context) error {
 	return i.withConn(ctx, func(c *pgx.Conn) error {
-		_, err := c.Exec(ctx, `SELECT pg_reload_conf()`)
-		return err
+		if _, err := c.Exec(ctx, `SELECT pg_reload_conf()`); err != nil {
+			return fmt.Errorf("reload postgres config: %w", err)
+		}
+		return nil
 	})
 }
 
@@ -153,31 +169,44 @@ type Role struct {
 	Superuser, Replication bool
 }
 
-// EnsureRoles creates or alters each role. Utility statements take no
-// parameters, so the statement is built server-side with format(%I, %L).
+// EnsureRoles creates or alters each role: LOGIN, (NO)SUPERUSER,
+// (NO)REPLICATION and its password (hashed by the server, scram-sha-256).
+// Utility statements take no parameters, so each statement is built
+// server-side with format(%I, %L). Passwords are never logged: the session
+// turns statement logging off first.
 func (i *Instance) EnsureRoles(ctx context.Context, roles []Role) error {
 	return i.withConn(ctx, func(c *pgx.Conn) error {
+		if _, err := c.Exec(ctx, `SET log_statement = 'none'; SET log_min_error_statement = 'panic';
+			SET log_min_duration_statement = -1; SET default_transaction_read_only = off`); err != nil {
+			return fmt.Errorf("ensure roles: %w", err)
+		}
 		for _, r := range roles {
-			var exists bool
-			if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, r.Name).Scan(&exists); err != nil {
+			if err := ensureRole(ctx, c, r); err != nil {
 				return err
-			}
-			verb := "CREATE"
-			if exists {
-				verb = "ALTER"
-			}
-			attrs := "LOGIN " + pick(r.Superuser, "SUPERUSER", "NOSUPERUSER") + " " + pick(r.Replication, "REPLICATION", "NOREPLICATION")
-			var stmt string
-			if err := c.QueryRow(ctx, `SELECT format('%s ROLE %I WITH %s PASSWORD %L', $1::text, $2::text, $3::text, $4::text)`,
-				verb, r.Name, attrs, r.Password).Scan(&stmt); err != nil {
-				return err
-			}
-			if _, err := c.Exec(ctx, stmt); err != nil {
-				return fmt.Errorf("%s role %s: %w", verb, r.Name, err) // never the statement: it holds the password
 			}
 		}
 		return nil
 	})
+}
+
+func ensureRole(ctx context.Context, c *pgx.Conn, r Role) error {
+	var exists bool
+	if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, r.Name).Scan(&exists); err != nil {
+		return fmt.Errorf("role %s: %w", r.Name, err)
+	}
+	verb := pick(exists, "ALTER", "CREATE")
+	attrs := "LOGIN " + pick(r.Superuser, "SUPERUSER", "NOSUPERUSER") + " " + pick(r.Replication, "REPLICATION", "NOREPLICATION")
+	var stmt string
+	// %L renders NULL (no password) for an empty one.
+	err := c.QueryRow(ctx, `SELECT format('%s ROLE %I WITH %s PASSWORD %L', $1::text, $2::text, $3::text, nullif($4::text, ''))`,
+		verb, r.Name, attrs, r.Password).Scan(&stmt)
+	if err != nil {
+		return fmt.Errorf("%s role %s: %w", verb, r.Name, err)
+	}
+	if _, err := c.Exec(ctx, stmt); err != nil {
+		return fmt.Errorf("%s role %s: %w", verb, r.Name, err) // never stmt: it holds the password
+	}
+	return nil
 }
 
 func pick(b bool, yes, no string) string {
@@ -187,7 +216,8 @@ func pick(b bool, yes, no string) string {
 	return no
 }
 
-// EnsureSlots creates missing physical replication slots.
+// EnsureSlots creates missing physical replication slots (reserving WAL
+// at once); it never drops any.
 func (i *Instance) EnsureSlots(ctx context.Context, names []string) error {
 	return i.withConn(ctx, func(c *pgx.Conn) error {
 		for _, n := range names {
@@ -204,46 +234,10 @@ func (i *Instance) EnsureSlots(ctx context.Context, names []string) error {
 func (i *Instance) DropSlotsExcept(ctx context.Context, keep []string) error {
 	return i.withConn(ctx, func(c *pgx.Conn) error {
 		_, err := c.Exec(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
-			WHERE slot_type = 'physical' AND NOT active AND NOT (slot_name = ANY($1))`, keep)
-		return err
+			WHERE slot_type = 'physical' AND NOT active AND NOT (slot_name = ANY($1::text[]))`, append([]string{}, keep...))
+		if err != nil {
+			return fmt.Errorf("drop replication slots: %w", err)
+		}
+		return nil
 	})
-}
-
-// BaseBackup copies the source into DataDir (via DataDir.tmp).
-func (i *Instance) BaseBackup(ctx context.Context, src ConnInfo) error {
-	if i.Initialized() {
-		return fmt.Errorf("base backup: %s already holds data", i.cfg.DataDir)
-	}
-	tmp := i.cfg.DataDir + ".tmp"
-	_ = os.RemoveAll(tmp)
-	if err := i.mkdirOwned(tmp, 0o700); err != nil {
-		return err
-	}
-	start := time.Now()
-	out, err := i.run(ctx, []string{"PGPASSWORD=" + src.Password}, i.cfg.Bin.Path("pg_basebackup"),
-		"-D", tmp, "-d", src.withoutPassword(), "-X", "stream", "-c", "fast", "--no-password")
-	if err != nil {
-		_ = os.RemoveAll(tmp)
-		return fmt.Errorf("pg_basebackup: %w\n%s", err, lastLines(out, 10))
-	}
-	_ = os.RemoveAll(i.cfg.DataDir)
-	if err := os.Rename(tmp, i.cfg.DataDir); err != nil {
-		return fmt.Errorf("base backup: %w", err)
-	}
-	i.log.Debug("base backup done", "took", time.Since(start).Round(time.Millisecond))
-	return nil
-}
-
-// Rewind makes the stopped DataDir follow the source's timeline.
-func (i *Instance) Rewind(ctx context.Context, src ConnInfo) error {
-	if i.Running() {
-		return fmt.Errorf("pg_rewind: postgres is running")
-	}
-	out, err := i.run(ctx, []string{"PGPASSWORD=" + src.Password}, i.cfg.Bin.Path("pg_rewind"),
-		"-D", i.cfg.DataDir, "--source-server="+src.withoutPassword(), "--progress")
-	if err != nil {
-		return fmt.Errorf("pg_rewind: %w\n%s", err, lastLines(out, 10))
-	}
-	i.log.Info("pg_rewind done", "output", string(lastLines(out, 1)))
-	return nil
 }

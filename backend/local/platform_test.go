@@ -1,0 +1,381 @@
+package local_test
+
+// Integration tests of the local platform: a real agent (embedded etcd,
+// `pgtui node` machines with real postgres) in a temporary PGTUI_HOME,
+// driven through the Backend client.
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/agent"
+	"github.com/pgtui/pgtui/backend/local"
+	"github.com/pgtui/pgtui/internal/testcluster"
+)
+
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "pgtui-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binPath, err = testcluster.BuildBinary(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// platform is a running agent in a temp home.
+type platform struct {
+	t      *testing.T
+	home   string
+	ipBase int
+	stop   context.CancelFunc
+	done   chan error
+	c      *local.Client
+}
+
+func startPlatform(t *testing.T) *platform {
+	t.Helper()
+	home, err := os.MkdirTemp("/tmp", "pgth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(home, 0o755); err != nil { // postgres must reach the volumes
+		t.Fatal(err)
+	}
+	p := &platform{t: t, home: home, ipBase: 220 + rand.IntN(30)}
+	p.start()
+	t.Cleanup(func() {
+		p.shutdown()
+		if !t.Failed() {
+			os.RemoveAll(home)
+		} else {
+			t.Logf("platform home kept at %s", home)
+		}
+	})
+	return p
+}
+
+func (p *platform) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	p.stop, p.done = cancel, make(chan error, 1)
+	go func() {
+		p.done <- agent.Run(ctx, agent.Config{Home: p.home, Bin: binPath, IPBase: p.ipBase})
+	}()
+	p.c = local.New(p.home)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := p.c.Ping(context.Background()); err == nil {
+			return
+		}
+		select {
+		case err := <-p.done:
+			p.t.Fatalf("agent exited: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatal("agent did not answer within 30s")
+		}
+	}
+}
+
+// shutdown stops the agent and every machine it runs.
+func (p *platform) shutdown() {
+	if p.stop == nil {
+		return
+	}
+	p.stop()
+	if err := <-p.done; err != nil {
+		p.t.Errorf("agent: %v", err)
+	}
+	p.stop = nil
+}
+
+func tctx(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// create deploys a cluster and returns its credentials and the events.
+func create(t *testing.T, b backend.Backend, name string, size int) (*backend.Credentials, []backend.CreateEvent) {
+	t.Helper()
+	events, err := b.CreateCluster(tctx(t, 4*time.Minute), backend.CreateRequest{
+		Name: name, Org: "personal", Region: "iad", VMSize: "shared-cpu-1x", VolumeGB: 1, InitialClusterSize: size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var creds *backend.Credentials
+	var all []backend.CreateEvent
+	for ev := range events {
+		all = append(all, ev)
+		if ev.Credentials != nil {
+			creds = ev.Credentials
+		}
+		if ev.Error != "" {
+			t.Fatalf("create %s: %s", name, ev.Error)
+		}
+	}
+	last := all[len(all)-1]
+	if last.Step != "deployed" || last.Healthy != size || last.ChecksPassing != last.ChecksTotal {
+		t.Fatalf("create %s ended with %+v", name, last)
+	}
+	if creds == nil {
+		t.Fatal("no credentials event")
+	}
+	return creds, all
+}
+
+func waitHealthy(t *testing.T, b backend.Backend, name string, n int, cond func(*backend.ClusterStatus) bool) *backend.ClusterStatus {
+	t.Helper()
+	ctx := tctx(t, 3*time.Minute)
+	var last *backend.ClusterStatus
+	for {
+		st, err := b.Status(ctx, name)
+		if err == nil {
+			last = st
+			if st.Deployment.Healthy == n && st.Deployment.Desired == n && (cond == nil || cond(st)) {
+				return st
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("cluster %s not healthy with %d machines: %+v", name, n, last)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func query(t *testing.T, url, sql string, args ...any) string {
+	t.Helper()
+	ctx := tctx(t, 20*time.Second)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("connect %s: %v", url, err)
+	}
+	defer conn.Close(context.Background())
+	var out string
+	if err := conn.QueryRow(ctx, sql, args...).Scan(&out); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return out
+}
+
+func execSQL(t *testing.T, url, sql string) {
+	t.Helper()
+	ctx := tctx(t, 20*time.Second)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("connect %s: %v", url, err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// synced: replication is synchronous, so a failover is allowed.
+func synced(s *backend.ClusterStatus) bool { return s.SyncStandby != "" }
+
+func TestPlatformCreateAttachFailoverRestart(t *testing.T) {
+	p := startPlatform(t)
+	creds, events := create(t, p.c, "pg-one", 2)
+	if len(creds.Password) != 48 || creds.Hostname != "pg-one.internal" || creds.ProxyPort != 5432 || creds.PGPort != 5433 {
+		t.Errorf("credentials %+v", creds)
+	}
+	steps := map[string]bool{}
+	for _, ev := range events {
+		steps[ev.Step] = true
+	}
+	for _, s := range []string{"placed", "initdb", "basebackup", "healthy", "deployed"} {
+		if !steps[s] {
+			t.Errorf("no %q event in the deployment", s)
+		}
+	}
+	// The printed password works through the proxy.
+	url := creds.LocalURL + "?sslmode=disable"
+	if got := query(t, url, `SELECT current_user`); got != "postgres" {
+		t.Errorf("current_user = %q", got)
+	}
+
+	// Attach creates a database and user named after the app.
+	ctx := tctx(t, 2*time.Minute)
+	if err := p.c.CreateApp(ctx, "web-app", ""); err != nil {
+		t.Fatal(err)
+	}
+	att, err := p.c.Attach(ctx, backend.AttachRequest{Cluster: "pg-one", App: "web-app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(att.URL, "@pg-one.internal:5432/web_app") {
+		t.Errorf("attachment url %s", att.URL)
+	}
+	if _, err := p.c.Attach(ctx, backend.AttachRequest{Cluster: "pg-one", App: "web-app"}); err == nil {
+		t.Error("attaching twice succeeded")
+	}
+	env, err := p.c.AppEnv(ctx, "web-app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := query(t, env["DATABASE_URL"], `SELECT current_user || '@' || current_database()`); got != "web_app@web_app" {
+		t.Errorf("app connects as %s", got)
+	}
+	if err := p.c.Detach(ctx, "pg-one", "web-app"); err != nil {
+		t.Fatal(err)
+	}
+	if got := query(t, url, `SELECT count(*)::text FROM pg_roles WHERE rolname = 'web_app'`); got != "0" {
+		t.Errorf("role still there after detach")
+	}
+	if got := query(t, url, `SELECT count(*)::text FROM pg_database WHERE datname = 'web_app'`); got != "1" {
+		t.Errorf("database removed by detach")
+	}
+	if err := p.c.Detach(ctx, "pg-one", "web-app"); err == nil {
+		t.Error("detach of an app that is not attached succeeded")
+	}
+
+	// Write, then kill the leader machine: a new leader, the old one back as replica.
+	execSQL(t, url, `CREATE TABLE t AS SELECT 42 AS v`)
+	st := waitHealthy(t, p.c, "pg-one", 2, synced)
+	old := st.Leader
+	if err := p.c.MachineAction(ctx, "pg-one", old, backend.ActionKill); err != nil {
+		t.Fatal(err)
+	}
+	st = waitHealthy(t, p.c, "pg-one", 2, func(s *backend.ClusterStatus) bool { return s.Leader != old && s.Leader != "" })
+	for _, m := range st.Machines {
+		if m.ID == old && m.Role != "replica" {
+			t.Errorf("old leader %s is %s", old, m.Role)
+		}
+	}
+	if got := query(t, url, `SELECT v::text FROM t`); got != "42" {
+		t.Errorf("row after failover: %s", got)
+	}
+
+	// Agent stop and start: the cluster comes back with its data.
+	p.shutdown()
+	p.start()
+	waitHealthy(t, p.c, "pg-one", 2, synced)
+	if got := query(t, url, `SELECT v::text FROM t`); got != "42" {
+		t.Errorf("row after agent restart: %s", got)
+	}
+
+	// Scale to 3, then back to 2.
+	if err := p.c.ScaleCount(ctx, "pg-one", 3, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitHealthy(t, p.c, "pg-one", 3, nil)
+	if err := p.c.ScaleCount(ctx, "pg-one", 2, ""); err != nil {
+		t.Fatal(err)
+	}
+	st = waitHealthy(t, p.c, "pg-one", 2, synced)
+	if st.Leader == "" {
+		t.Error("no leader after scaling down")
+	}
+
+	// Planned failover.
+	res, err := p.c.Failover(ctx, "pg-one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NewLeader == res.OldLeader {
+		t.Errorf("failover kept %s", res.OldLeader)
+	}
+	if err := p.c.DestroyCluster(ctx, "pg-one"); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := p.c.ListClusters(ctx); len(list) != 0 {
+		t.Errorf("clusters after destroy: %+v", list)
+	}
+}
+
+func TestPlatformBadInput(t *testing.T) {
+	p := startPlatform(t)
+	ctx := tctx(t, time.Minute)
+	good := backend.CreateRequest{Name: "good", Org: "personal", Region: "iad", VMSize: "shared-cpu-1x", VolumeGB: 1, InitialClusterSize: 1}
+	cases := []struct {
+		name string
+		mod  func(*backend.CreateRequest)
+		want string
+	}{
+		{"bad name", func(r *backend.CreateRequest) { r.Name = "Bad_Name" }, "not valid"},
+		{"unknown region", func(r *backend.CreateRequest) { r.Region = "xxx" }, "unknown region"},
+		{"unknown size", func(r *backend.CreateRequest) { r.VMSize = "huge" }, "unknown VM size"},
+		{"volume 0", func(r *backend.CreateRequest) { r.VolumeGB = 0 }, "volume size"},
+		{"volume 501", func(r *backend.CreateRequest) { r.VolumeGB = 501 }, "volume size"},
+		{"cluster size 0", func(r *backend.CreateRequest) { r.InitialClusterSize = 0 }, "cluster size"},
+		{"cluster size 10", func(r *backend.CreateRequest) { r.InitialClusterSize = 10 }, "cluster size"},
+	}
+	for _, tc := range cases {
+		req := good
+		tc.mod(&req)
+		_, err := p.c.CreateCluster(ctx, req)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := p.c.Status(ctx, "nope"); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("unknown cluster: %v", err)
+	}
+	if err := p.c.ScaleCount(ctx, "nope", 0, ""); err == nil {
+		t.Error("scale count 0 accepted")
+	}
+	if err := p.c.CreateApp(ctx, "-bad", ""); err == nil {
+		t.Error("bad app name accepted")
+	}
+	if err := p.c.Detach(ctx, "nope", "nope"); err == nil {
+		t.Error("detach of unknown app accepted")
+	}
+	// Nothing was created: no cluster, no volume.
+	if list, _ := p.c.ListClusters(ctx); len(list) != 0 {
+		t.Errorf("clusters: %+v", list)
+	}
+	if entries, _ := os.ReadDir(p.home + "/volumes"); len(entries) != 0 {
+		t.Errorf("volumes left behind: %d", len(entries))
+	}
+	// A duplicate name is refused and leaves the first cluster intact.
+	create(t, p.c, "dup", 1)
+	events, err := p.c.CreateCluster(ctx, backend.CreateRequest{Name: "dup", Region: "iad", VMSize: "shared-cpu-1x", VolumeGB: 1, InitialClusterSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last backend.CreateEvent
+	for ev := range events {
+		last = ev
+	}
+	if !strings.Contains(last.Error, "already taken") {
+		t.Errorf("duplicate create: %+v", last)
+	}
+	waitHealthy(t, p.c, "dup", 1, nil)
+}
+
+func TestPlatformCorruptStateRefused(t *testing.T) {
+	home, err := os.MkdirTemp("", "pgth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(home)
+	if err := os.WriteFile(home+"/state.json", []byte(`{"version":1,"clusters":{`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = agent.Run(context.Background(), agent.Config{Home: home, Bin: binPath})
+	if err == nil || !strings.Contains(err.Error(), "corrupted") {
+		t.Fatalf("agent on corrupt state: %v", err)
+	}
+	b, _ := os.ReadFile(home + "/state.json")
+	if string(b) != `{"version":1,"clusters":{` {
+		t.Error("corrupt state file was modified")
+	}
+}
