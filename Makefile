@@ -30,6 +30,7 @@ test: deps build
 
 bench: deps build
 	$(GO) run ./internal/bench/failover
+	$(GO) run ./internal/bench/create
 
 run: deps build
 	./$(BIN)

@@ -35,7 +35,7 @@ func (a *Agent) create(req backend.CreateRequest, events chan<- backend.CreateEv
 		return
 	}
 	emit(backend.CreateEvent{Step: "placed", Message: fmt.Sprintf("%d machines placed with volumes", req.InitialClusterSize),
-		Desired: req.InitialClusterSize, Credentials: creds})
+		Desired: req.InitialClusterSize, Placed: req.InitialClusterSize, Unhealthy: req.InitialClusterSize, Credentials: creds})
 	if err := a.monitor(req.Name, emit); err != nil {
 		a.log.Warn("deployment failed; removing the cluster", "cluster", req.Name, "err", err)
 		_ = a.destroy(context.Background(), req.Name)

@@ -91,7 +91,7 @@ func (a *Agent) status(ctx context.Context, name string) (*backend.ClusterStatus
 		ms := machineStatus(m, running[m.ID], v)
 		out.Machines = append(out.Machines, ms)
 		d.Desired++
-		if running[m.ID] {
+		if m.Desired == "run" { // placed on this host, running or starting
 			d.Placed++
 		}
 		if ms.Checks.Passing == ms.Checks.Total {

@@ -176,9 +176,10 @@ func (i *Instance) Stop(ctx context.Context, mode StopMode) error {
 }
 
 // Kill stops the postmaster (SIGSTOP, so it forks no more), SIGKILLs its
-// children, its process group and itself, and waits until it is reaped.
-// Backends are session leaders of their own, so the group alone is not
-// enough to fence them. No-op if not running.
+// children, its process group and itself, and waits until it is reaped
+// and its children are gone (up to 5 s for those). Backends are session
+// leaders of their own, so the group alone is not enough to fence them.
+// No-op if not running.
 func (i *Instance) Kill() {
 	i.mu.Lock()
 	proc, done := i.proc, i.done
@@ -187,21 +188,29 @@ func (i *Instance) Kill() {
 		return
 	}
 	// os.Process signals through a pidfd: no risk of a reused pid.
+	var kids []int
 	if err := proc.Signal(syscall.SIGSTOP); err == nil {
-		killChildren(proc.Pid)
+		kids = killChildren(proc.Pid)
 		_ = syscall.Kill(-proc.Pid, syscall.SIGKILL)
 		_ = proc.Signal(syscall.SIGKILL)
 	}
 	i.log.Warn("postgres killed", "pid", proc.Pid)
 	<-done
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, k := range kids {
+		waitGone(ctx, k, 5*time.Second)
+	}
 }
 
 // killChildren SIGKILLs every child of pid and each child's own group.
-func killChildren(pid int) {
-	for _, c := range childrenOf(pid) {
+func killChildren(pid int) []int {
+	kids := childrenOf(pid)
+	for _, c := range kids {
 		_ = syscall.Kill(-c, syscall.SIGKILL)
 		_ = syscall.Kill(c, syscall.SIGKILL)
 	}
+	return kids
 }
 
 // childrenOf lists the processes whose parent is pid.
