@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/miekg/dns"
 	"github.com/pgtui/pgtui/backend"
 	"github.com/pgtui/pgtui/backend/agent"
 	"github.com/pgtui/pgtui/backend/local"
@@ -358,7 +359,48 @@ func TestPlatformBadInput(t *testing.T) {
 	if !strings.Contains(last.Error, "already taken") {
 		t.Errorf("duplicate create: %+v", last)
 	}
-	waitHealthy(t, p.c, "dup", 1, nil)
+	st := waitHealthy(t, p.c, "dup", 1, nil)
+
+	// .internal names resolve to the machine's address.
+	addr, err := os.ReadFile(p.home + "/dns.addr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip := st.Machines[0].PrivateIP
+	for _, name := range []string{"dup.internal.", "iad.dup.internal.", st.Machines[0].ID + ".vm.dup.internal.", "leader.dup.internal."} {
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypeA)
+		r, err := dns.Exchange(m, string(addr))
+		if err != nil {
+			t.Fatalf("dns %s: %v", name, err)
+		}
+		if len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != ip {
+			t.Errorf("dns %s = %v, want %s", name, r.Answer, ip)
+		}
+	}
+	m := new(dns.Msg)
+	m.SetQuestion("nope.internal.", dns.TypeA)
+	if r, err := dns.Exchange(m, string(addr)); err != nil || r.Rcode != dns.RcodeNameError {
+		t.Errorf("unknown name: rcode %v err %v, want NXDOMAIN", r, err)
+	}
+}
+
+func TestPlatformSocketOwnedByAnotherUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give the socket to another user")
+	}
+	home := t.TempDir()
+	sock := home + "/agent.sock"
+	if err := os.WriteFile(sock, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(sock, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	_, err := local.Ensure(tctx(t, 10*time.Second), home)
+	if err == nil || !strings.Contains(err.Error(), "belongs to uid 65534") {
+		t.Fatalf("Ensure with a foreign socket: %v", err)
+	}
 }
 
 func TestPlatformCorruptStateRefused(t *testing.T) {

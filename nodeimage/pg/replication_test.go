@@ -274,9 +274,22 @@ func checkSync(ctx context.Context, t *testing.T, a, b *Instance) {
 	})
 }
 
-// checkSlots: DropSlotsExcept drops inactive slots not kept, never active.
+// checkSlots: DropSlotsExcept drops inactive slots not kept, never active;
+// slots and roles can be managed while clients are held read-only.
 func checkSlots(ctx context.Context, t *testing.T, p *Instance) {
 	t.Helper()
+	if ch, err := p.WriteConf(Settings{ReplUser: replUser, ReadOnly: true}); err != nil || ch != NeedReload {
+		t.Fatalf("read-only WriteConf: %v %v", ch, err)
+	}
+	must(t, p.Reload(ctx))
+	waitFor(t, 10*time.Second, "read-only", func() error {
+		st, err := p.Status(ctx)
+		if err == nil && !st.ReadOnly {
+			err = fmt.Errorf("%+v", st)
+		}
+		return err
+	})
+	must(t, p.EnsureRoles(ctx, testRoles()))
 	must(t, p.EnsureSlots(ctx, []string{"x1", "x2"}))
 	must(t, p.DropSlotsExcept(ctx, []string{"x2"}))
 	slots := func() []string {
