@@ -6,7 +6,7 @@ LDFLAGS   := -X github.com/pgtui/pgtui/internal/version.Version=$(VERSION)
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TESTFLAGS ?= -count=1 -timeout 25m
 
-.PHONY: all deps build test unit bench run clean
+.PHONY: all deps build test fuzz bench run clean
 
 all: build
 
@@ -27,6 +27,19 @@ build:
 test: deps build
 	$(GO) vet ./...
 	$(GO) test $(TESTFLAGS) ./...
+	$(MAKE) fuzz
+
+# fuzz runs every fuzz target briefly (their seed corpora also run in `go test`).
+FUZZTIME ?= 3s
+FUZZ_TARGETS := FuzzValidateName:./backend FuzzCreateRequest:./backend FuzzValidateIdentifier:./backend \
+	FuzzDecode:./nodeimage/cluster FuzzDecodeState:./backend/agent FuzzAPIDecode:./backend/agent \
+	FuzzConnInfo:./nodeimage/pg
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; pkg=$${t#*:}; \
+		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg >/tmp/pgtui-fuzz.out 2>&1 || { cat /tmp/pgtui-fuzz.out; exit 1; }; \
+	done
 
 bench: deps build
 	$(GO) run ./internal/bench/failover

@@ -177,3 +177,5 @@ func (a *Agent) agentStatus() AgentStatus {
 	}
 	return s
 }
+
+func asAPIError(err error, ae *apiError) bool { return errors.As(err, ae) }

@@ -111,7 +111,41 @@ func decodeState(b []byte, path string) (*State, error) {
 	if s.Apps == nil {
 		s.Apps = map[string]*App{}
 	}
+	if err := s.check(); err != nil {
+		return nil, fmt.Errorf("agent state %s is corrupted (%v): restore it from %s.bak or move it away to start empty", path, err, path)
+	}
 	return s, nil
+}
+
+// check rejects entries that would make the agent fail later.
+func (s *State) check() error {
+	for name, c := range s.Clusters {
+		if c == nil || c.Name != name {
+			return fmt.Errorf("cluster %q is empty or misnamed", name)
+		}
+		for _, m := range c.Machines {
+			if m == nil || m.ID == "" || m.IP == "" || m.Volume == "" {
+				return fmt.Errorf("cluster %q has an incomplete machine", name)
+			}
+		}
+	}
+	for name, a := range s.Apps {
+		if a == nil {
+			return fmt.Errorf("app %q is empty", name)
+		}
+		if a.Secrets == nil {
+			a.Secrets = map[string]AppSecret{}
+		}
+		if a.Attachments == nil {
+			a.Attachments = map[string]*Attachment{}
+		}
+		for k, att := range a.Attachments {
+			if att == nil {
+				return fmt.Errorf("app %q has an empty attachment %q", name, k)
+			}
+		}
+	}
+	return nil
 }
 
 // save writes the state atomically (temp file, fsync, rename), mode 0600,

@@ -141,6 +141,14 @@ func Decode(b []byte) (*Data, error) {
 	if d.Members == nil {
 		d.Members = map[string]*Member{}
 	}
+	if len(d.SyncSafe) == 0 {
+		d.SyncSafe = nil // one form for "none", as Encode writes it
+	}
+	for name, m := range d.Members {
+		if m == nil {
+			return nil, fmt.Errorf("decode cluster data: member %q is empty", name)
+		}
+	}
 	return &d, nil
 }
 

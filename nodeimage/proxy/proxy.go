@@ -7,13 +7,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 )
+
+// dialTimeout bounds connecting to the leader; a leader that does not
+// answer within it is as good as gone, and the client should retry.
+const dialTimeout = 2 * time.Second
 
 // Target is where new connections go.
 type Target struct {
@@ -21,56 +23,43 @@ type Target struct {
 	Addr       string // leader's postgres host:port; "" refuses
 }
 
-// Stats are the proxy's counters, for metrics.
-type Stats struct {
-	Active            int64
-	Accepted          uint64
-	BytesIn, BytesOut uint64
-	Closed            uint64
-}
+// dialFunc connects to the leader; a field so tests can stall a dial.
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
 // Proxy is a TCP proxy to the current leader.
 type Proxy struct {
 	addr string
 	log  *slog.Logger
-	ln   net.Listener
+	dial dialFunc
 
-	mu     sync.Mutex
-	target Target
-	fenced bool
-	conns  map[*pair]struct{}
+	mu       sync.Mutex
+	ln       net.Listener
+	served   bool
+	stopping bool // Serve is shutting down: refuse everything
+	target   Target
+	fenced   bool
+	conns    map[*pair]struct{}
 
-	wg                                  sync.WaitGroup
-	active                              atomic.Int64
-	accepted, bytesIn, bytesOut, closed atomic.Uint64
+	wg    sync.WaitGroup // connection goroutines
+	stats counters
 }
 
-// pair is one client connection and its upstream.
-type pair struct {
-	client, upstream net.Conn
-	gen              int64
-	once             sync.Once
-}
-
-func (p *pair) close() {
-	p.once.Do(func() {
-		p.client.Close()
-		if p.upstream != nil {
-			p.upstream.Close()
-		}
-	})
-}
-
-// New makes a proxy for listenAddr; Listen binds it.
+// New makes a proxy for listenAddr; Listen binds it. logger may be nil.
 func New(listenAddr string, logger *slog.Logger) *Proxy {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Proxy{addr: listenAddr, log: logger, conns: map[*pair]struct{}{}}
+	d := &net.Dialer{Timeout: dialTimeout}
+	return &Proxy{addr: listenAddr, log: logger, dial: d.DialContext, conns: map[*pair]struct{}{}}
 }
 
 // Listen binds the socket, so bind errors surface synchronously.
 func (p *Proxy) Listen() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		return fmt.Errorf("proxy listen %s: already listening on %s", p.addr, p.ln.Addr())
+	}
 	ln, err := net.Listen("tcp", p.addr)
 	if err != nil {
 		return fmt.Errorf("proxy listen %s: %w", p.addr, err)
@@ -79,166 +68,94 @@ func (p *Proxy) Listen() error {
 	return nil
 }
 
-// Addr is the bound address.
-func (p *Proxy) Addr() net.Addr { return p.ln.Addr() }
+// Addr is the bound address, or nil before Listen.
+func (p *Proxy) Addr() net.Addr {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln == nil {
+		return nil
+	}
+	return p.ln.Addr()
+}
 
-// Serve accepts until ctx ends, then closes everything and waits for every
-// connection goroutine.
+// Serve accepts until ctx ends, then closes the listener and every
+// connection, and returns once every connection goroutine has exited.
 func (p *Proxy) Serve(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, func() { p.ln.Close() })
+	ln, err := p.startServing()
+	if err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
-	defer p.wg.Wait()
-	defer p.closeAll()
+	err = p.acceptLoop(ctx, ln)
+	ln.Close()
+	p.shutdown()
+	p.wg.Wait()
+	return err
+}
+
+func (p *Proxy) startServing() (net.Listener, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.ln == nil:
+		return nil, errors.New("proxy serve: Listen was not called")
+	case p.served:
+		return nil, errors.New("proxy serve: already served")
+	}
+	p.served = true
+	return p.ln, nil
+}
+
+// acceptLoop hands each client to its own goroutine, which does the dial,
+// so a slow leader never holds up other accepts.
+func (p *Proxy) acceptLoop(ctx context.Context, ln net.Listener) error {
+	var backoff time.Duration
 	for {
-		c, err := p.ln.Accept()
+		c, err := ln.Accept()
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+			if ctx.Err() != nil {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			if !isTemporary(err) {
+				return fmt.Errorf("proxy accept on %s: %w", ln.Addr(), err)
 			}
-			p.log.Warn("accept", "err", err)
-			time.Sleep(10 * time.Millisecond) // e.g. EMFILE: do not spin
+			// e.g. EMFILE: back off rather than spin, as net/http does.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			p.log.Warn("proxy accept", "err", err, "retry_in", backoff)
+			if !sleepCtx(ctx, backoff) {
+				return nil
+			}
 			continue
 		}
-		p.accepted.Add(1)
-		p.wg.Add(1)
-		go p.handle(c)
+		backoff = 0
+		p.stats.accepted.Add(1)
+		p.wg.Go(func() { p.handle(ctx, c) })
 	}
 }
 
-// register records a new client for the current target, or refuses it.
-func (p *Proxy) register(c net.Conn) (*pair, string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fenced || p.target.Addr == "" {
-		return nil, ""
-	}
-	pr := &pair{client: c, gen: p.target.Generation}
-	p.conns[pr] = struct{}{}
-	return pr, p.target.Addr
+// isTemporary uses the deprecated Temporary method on purpose: it is still
+// how the net package marks EMFILE/ENFILE, which a server should outlive.
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
 }
 
-func (p *Proxy) unregister(pr *pair) {
-	p.mu.Lock()
-	delete(p.conns, pr)
-	p.mu.Unlock()
-	pr.close()
-}
-
-func (p *Proxy) handle(c net.Conn) {
-	defer p.wg.Done()
-	pr, addr := p.register(c)
-	if pr == nil {
-		c.Close()
-		return
-	}
-	p.active.Add(1)
-	defer func() { p.active.Add(-1); p.closed.Add(1); p.unregister(pr) }()
-	up, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		p.log.Debug("dial leader", "addr", addr, "err", err)
-		return
-	}
-	// The target may have moved on while we dialed; closeAll may already
-	// have closed the client. Attach the upstream under the lock so a
-	// concurrent switch always closes both.
-	p.mu.Lock()
-	_, live := p.conns[pr]
-	if live && pr.gen == p.target.Generation && !p.fenced {
-		pr.upstream = up
-	}
-	p.mu.Unlock()
-	if pr.upstream == nil {
-		up.Close()
-		return
-	}
-	done := make(chan struct{})
-	go func() {
-		p.bytesOut.Add(uint64(pipe(up, c)))
-		close(done)
-	}()
-	p.bytesIn.Add(uint64(pipe(c, up)))
-	<-done
-}
-
-// pipe copies src to dst (splice(2) between TCP sockets on Linux) and
-// half-closes dst when src ends.
-func pipe(dst, src net.Conn) int64 {
-	n, _ := io.Copy(dst, src)
-	if tc, ok := dst.(*net.TCPConn); ok {
-		_ = tc.CloseWrite()
-	} else {
-		dst.Close()
-	}
-	return n
-}
-
-// SetTarget installs the leader for a generation; any change closes every
-// open connection first. Older generations are ignored.
-func (p *Proxy) SetTarget(t Target) bool {
-	p.mu.Lock()
-	if t.Generation < p.target.Generation {
-		p.mu.Unlock()
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
 		return false
+	case <-t.C:
+		return true
 	}
-	changed := t != p.target
-	unfence := p.fenced && t.Addr != ""
-	p.target = t
-	if unfence {
-		p.fenced = false
-	}
-	var n int
-	if changed {
-		n = p.closeAllLocked()
-	}
-	p.mu.Unlock()
-	if changed {
-		p.log.Info("proxy switched", "generation", t.Generation, "addr", t.Addr, "closed", n)
-	} else if unfence {
-		p.log.Info("proxy unfenced", "generation", t.Generation, "addr", t.Addr)
-	}
-	return true
 }
 
-// Current returns the installed target.
-func (p *Proxy) Current() Target {
+// shutdown refuses further registrations and closes every connection.
+func (p *Proxy) shutdown() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.target
-}
-
-// Fence closes every connection and refuses new ones until a SetTarget
-// with an address.
-func (p *Proxy) Fence(reason string) {
-	p.mu.Lock()
-	was := p.fenced
-	p.fenced = true
-	n := p.closeAllLocked()
-	p.mu.Unlock()
-	if !was {
-		p.log.Warn("proxy fenced", "reason", reason, "closed", n)
-	}
-}
-
-func (p *Proxy) closeAll() {
-	p.mu.Lock()
+	p.stopping = true
 	p.closeAllLocked()
-	p.mu.Unlock()
-}
-
-func (p *Proxy) closeAllLocked() int {
-	n := len(p.conns)
-	for pr := range p.conns {
-		pr.close()
-		delete(p.conns, pr)
-	}
-	return n
-}
-
-// Stats returns the counters.
-func (p *Proxy) Stats() Stats {
-	return Stats{Active: p.active.Load(), Accepted: p.accepted.Load(), BytesIn: p.bytesIn.Load(), BytesOut: p.bytesOut.Load(), Closed: p.closed.Load()}
 }

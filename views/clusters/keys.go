@@ -1,0 +1,36 @@
+package clusters
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/pgtui/pgtui/views"
+)
+
+// KeyMap is the clusters list's keys.
+type KeyMap struct {
+	views.ListKeys
+	Open     key.Binding
+	Create   key.Binding
+	Users    key.Binding
+	DBs      key.Binding
+	Timeline key.Binding
+}
+
+// NewKeyMap returns the default keys.
+func NewKeyMap() KeyMap {
+	return KeyMap{
+		ListKeys: views.NewListKeys(),
+		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "status")),
+		Create:   key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new cluster")),
+		Users:    key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "users")),
+		DBs:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "databases")),
+		Timeline: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "failover timeline")),
+	}
+}
+
+// ShortHelp is the footer.
+func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Open, k.Create, k.Refresh} }
+
+// FullHelp is the help overlay.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.Refresh}, {k.Open, k.Create, k.Users, k.DBs, k.Timeline}}
+}
