@@ -22,6 +22,9 @@ type Backend interface {
 	ScaleCount(ctx context.Context, cluster string, count int, region string) error
 	DestroyCluster(ctx context.Context, cluster string) error
 	MachineAction(ctx context.Context, cluster, machineID string, action MachineAction) error
+	// Logs streams the machines' log lines (all of them, or one machine),
+	// the last f.Lines first, then new ones while f.Follow.
+	Logs(ctx context.Context, cluster string, f LogFilter) (<-chan LogLine, error)
 
 	// Users and databases
 	ListUsers(ctx context.Context, cluster string) ([]User, error)
@@ -178,6 +181,24 @@ type FailoverResult struct {
 	OldLeader string        `json:"old_leader"`
 	NewLeader string        `json:"new_leader"`
 	Took      time.Duration `json:"took"`
+}
+
+// LogFilter selects log lines.
+type LogFilter struct {
+	Machine string `json:"machine,omitempty"`
+	Follow  bool   `json:"follow"`
+	Lines   int    `json:"lines"` // how many past lines per machine; 0 = 100
+}
+
+// LogLine is one line of a machine's processes (postgres, keeper,
+// sentinel, proxy, exporter).
+type LogLine struct {
+	Time    time.Time `json:"time"`
+	Machine string    `json:"machine"`
+	Region  string    `json:"region"`
+	Proc    string    `json:"proc"`
+	Level   string    `json:"level"`
+	Message string    `json:"message"`
 }
 
 // User is a row of `users list`.

@@ -19,16 +19,11 @@ type dnsServer struct {
 }
 
 func startDNS(a *Agent) (*dnsServer, error) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, ln, err := listenUDPTCP()
 	if err != nil {
-		return nil, fmt.Errorf("dns listen: %w", err)
+		return nil, err
 	}
 	addr := pc.LocalAddr().String()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		pc.Close()
-		return nil, fmt.Errorf("dns listen tcp %s: %w", addr, err)
-	}
 	h := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) { a.serveDNS(w, r) })
 	s := &dnsServer{addr: addr, udp: &dns.Server{PacketConn: pc, Handler: h}, tcp: &dns.Server{Listener: ln, Handler: h}}
 	go func() { _ = s.udp.ActivateAndServe() }() // stopped by stop()
@@ -38,6 +33,25 @@ func startDNS(a *Agent) (*dnsServer, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// listenUDPTCP binds UDP and TCP on the same free loopback port; the UDP
+// port may be taken for TCP by someone else, so it tries a few.
+func listenUDPTCP() (net.PacketConn, net.Listener, error) {
+	var lastErr error
+	for i := 0; i < 20; i++ {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, fmt.Errorf("dns listen: %w", err)
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+		lastErr = err
+	}
+	return nil, nil, fmt.Errorf("dns listen tcp: %w", lastErr)
 }
 
 func (s *dnsServer) stop() {

@@ -421,3 +421,46 @@ func TestPlatformCorruptStateRefused(t *testing.T) {
 		t.Error("corrupt state file was modified")
 	}
 }
+
+func TestPlatformLogs(t *testing.T) {
+	p := startPlatform(t)
+	create(t, p.c, "logged", 1)
+	ctx := tctx(t, time.Minute)
+	lines, err := p.c.Logs(ctx, "logged", backend.LogFilter{Lines: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	procs := map[string]int{}
+	for l := range lines {
+		procs[l.Proc]++
+		if l.Time.IsZero() || l.Machine == "" || l.Region != "iad" {
+			t.Errorf("incomplete line %+v", l)
+		}
+	}
+	for _, want := range []string{"postgres", "keeper", "sentinel", "proxy"} {
+		if procs[want] == 0 {
+			t.Errorf("no %s lines (got %v)", want, procs)
+		}
+	}
+	// Following: a new line appears once something happens.
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	follow, err := p.c.Logs(fctx, "logged", backend.LogFilter{Follow: true, Lines: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-follow // the one past line
+	st, err := p.c.Status(ctx, "logged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.c.MachineAction(ctx, "logged", st.Machines[0].ID, backend.ActionRestart); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case l := <-follow:
+		t.Logf("followed: %s %s", l.Proc, l.Message)
+	case <-ctx.Done():
+		t.Fatal("no new line while following")
+	}
+}

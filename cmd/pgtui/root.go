@@ -21,7 +21,7 @@ func newRoot(d *deps) *cobra.Command {
 		root.AddCommand(f())
 	}
 	for _, f := range []func(*deps) *cobra.Command{
-		newPostgres, newStatus, newMachine, newScale, newApps, newSecrets, newRun,
+		newPostgres, newStatus, newMachine, newScale, newApps, newSecrets, newRun, newLogs,
 	} {
 		root.AddCommand(f(d))
 	}
