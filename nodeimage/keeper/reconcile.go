@@ -163,7 +163,7 @@ func (k *Keeper) publish(ctx context.Context) {
 	}
 	info := k.Info()
 	// Publish changes at once, and refresh now and then even without.
-	if sameInfo(info, k.published) && time.Since(k.publishedAt) < 10*k.cfg.Interval {
+	if sameInfo(info, k.published) && time.Since(k.publishedAt) < 4*k.cfg.Interval {
 		return
 	}
 	info.UpdatedAt = time.Now().UTC()

@@ -25,6 +25,7 @@ type Lease struct {
 	id         clientv3.LeaseID
 	validUntil time.Time
 	changed    chan struct{} // closed and replaced when id or validity changes
+	failing    bool          // owned by Run: a failure was logged
 }
 
 // NewLease prepares a lease of ttl; Run grants and renews it.
@@ -78,36 +79,53 @@ func (l *Lease) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		l.renew(ctx)
-		t.Reset(interval)
+		if l.renew(ctx) {
+			t.Reset(interval)
+		} else {
+			// Retry soon: the slack before fencing is short.
+			t.Reset(100 * time.Millisecond)
+		}
 	}
 }
 
-func (l *Lease) renew(ctx context.Context) {
+// renew grants or renews the lease once and reports success. Attempts
+// are short so that a store that comes back is used at once.
+func (l *Lease) renew(ctx context.Context) bool {
 	id, _ := l.Current()
 	sent := time.Now()
-	rctx, cancel := context.WithTimeout(ctx, l.ttl/2)
+	rctx, cancel := context.WithTimeout(ctx, min(l.ttl/4, 300*time.Millisecond))
 	defer cancel()
 	if id == 0 {
 		resp, err := l.cli.Grant(rctx, int64((l.ttl+time.Second-1)/time.Second))
 		if err != nil {
-			l.log.Warn("lease grant failed", "err", err)
-			return
+			l.warn("lease grant failed", err)
+			return false
 		}
 		l.set(resp.ID, sent.Add(l.ttl))
 		l.log.Info("lease granted", "lease", int64(resp.ID), "ttl", l.ttl)
-		return
+		return true
 	}
 	_, err := l.cli.KeepAliveOnce(rctx, id)
 	switch {
 	case err == nil:
 		l.set(id, sent.Add(l.ttl))
+		l.failing = false
+		return true
 	case errors.Is(err, rpctypes.ErrLeaseNotFound):
 		l.log.Warn("lease expired", "lease", int64(id))
 		l.set(0, time.Time{})
 	default:
-		l.log.Warn("lease renewal failed", "err", err)
+		l.warn("lease renewal failed", err)
 	}
+	return false
+}
+
+// warn logs the first of a run of failures only.
+func (l *Lease) warn(msg string, err error) {
+	if !l.failing {
+		l.log.Warn(msg, "err", err)
+	}
+	l.failing = true
 }
 
 func (l *Lease) revoke() {

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgtui/pgtui/internal/testcluster"
+	"github.com/pgtui/pgtui/nodeimage"
+)
+
+// faultKinds are injected in random order. Network partitions and a full
+// volume are not injected yet (see docs/RELIABILITY.md).
+var faultKinds = []string{
+	"kill -9 leader node", "kill -9 leader postgres", "SIGSTOP leader > TTL", "kill -9 replica node",
+	"store outage 1s (< TTL)", "store outage 4s (> TTL)", "switchover under load",
+}
+
+type harness struct {
+	c       *testcluster.Cluster
+	rng     *rand.Rand
+	writers []*writer
+	state   testcluster.State
+}
+
+func (h *harness) pick() string { return faultKinds[h.rng.IntN(len(faultKinds))] }
+
+func (h *harness) setup(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, h.c.ProxyURL(h.c.Nodes[0]))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS chaos (id bigint PRIMARY KEY)`)
+	return err
+}
+
+// converge waits until one leader and two streaming replicas with a
+// settled sync standby, as every member reported after the fault, and
+// returns how long that took.
+func (h *harness) converge(ctx context.Context) (time.Duration, error) {
+	start := time.Now()
+	cctx, cancel := context.WithTimeout(ctx, 120*time.Second)
+	defer cancel()
+	healthy := testcluster.Healthy(len(h.c.Nodes)-1, true)
+	st, err := h.c.WaitFor(cctx, "convergence", func(s testcluster.State) bool {
+		for _, m := range s.Members {
+			if m.Info == nil || m.Info.UpdatedAt.Before(start) {
+				return false
+			}
+		}
+		return healthy(s)
+	})
+	if err != nil {
+		return 0, err
+	}
+	h.state = st
+	return time.Since(start), nil
+}
+
+func (h *harness) leader() *testcluster.Node {
+	n, _ := h.c.LeaderNode(h.state)
+	return n
+}
+
+func (h *harness) replica() *testcluster.Node {
+	l := h.leader()
+	var rs []*testcluster.Node
+	for _, n := range h.c.Nodes {
+		if n != l {
+			rs = append(rs, n)
+		}
+	}
+	return rs[h.rng.IntN(len(rs))]
+}
+
+// inject runs one fault, waits for convergence and checks the writes.
+func (h *harness) inject(ctx context.Context, kind string) result {
+	r := result{kind: kind}
+	start := time.Now()
+	if err := h.fault(ctx, kind); err != nil {
+		r.err = err
+		return r
+	}
+	d, err := h.converge(ctx)
+	r.converge = d
+	if err != nil {
+		r.err = err
+		return r
+	}
+	// Let the writers show that writes flow again before measuring.
+	h.waitWrites(ctx)
+	r.unavailable = h.unavailable(start)
+	r.lost, r.err = h.lostOnLeader(ctx)
+	return r
+}
+
+func (h *harness) fault(ctx context.Context, kind string) error {
+	l := h.leader()
+	switch kind {
+	case "kill -9 leader node":
+		l.Kill()
+		if _, err := h.c.WaitFor(ctx, "new leader", func(s testcluster.State) bool { return s.Data.Leader != l.Name }); err != nil {
+			return err
+		}
+		return h.c.StartNode(l)
+	case "kill -9 leader postgres":
+		pid, err := l.PostgresPid()
+		if err != nil {
+			return err
+		}
+		return syscall.Kill(pid, syscall.SIGKILL)
+	case "SIGSTOP leader > TTL":
+		if err := l.Signal(syscall.SIGSTOP); err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		_, err := h.c.WaitFor(wctx, "new leader", func(s testcluster.State) bool { return s.Data.Leader != l.Name })
+		cancel()
+		if cerr := l.Signal(syscall.SIGCONT); cerr != nil {
+			return cerr
+		}
+		return err
+	case "kill -9 replica node":
+		r := h.replica()
+		r.Kill()
+		return h.c.StartNode(r)
+	case "store outage 1s (< TTL)":
+		h.c.StoreOutage(time.Second)
+	case "store outage 4s (> TTL)":
+		h.c.StoreOutage(4 * time.Second)
+	case "switchover under load":
+		if err := nodeimage.RequestSwitchover(ctx, h.c.Store, "", false); err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		_, err := h.c.WaitFor(wctx, "switchover", func(s testcluster.State) bool {
+			return s.Data.Leader != l.Name && s.Data.Switchover == nil
+		})
+		return err
+	default:
+		return fmt.Errorf("unknown fault %q", kind)
+	}
+	return nil
+}
+
+func (h *harness) waitWrites(ctx context.Context) {
+	before := 0
+	for _, w := range h.writers {
+		before += w.count()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		n := 0
+		for _, w := range h.writers {
+			n += w.count()
+		}
+		if n >= before+20 {
+			return
+		}
+		sleepCtx(ctx, 20*time.Millisecond)
+	}
+}
+
+// unavailable is the longest time since start without any acknowledged
+// write from any client.
+func (h *harness) unavailable(start time.Time) time.Duration {
+	var times []time.Time
+	for _, w := range h.writers {
+		for _, a := range w.snapshot() {
+			if a.client.After(start) {
+				times = append(times, a.client)
+			}
+		}
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	gap, prev := time.Duration(0), start
+	for _, t := range times {
+		gap = max(gap, t.Sub(prev))
+		prev = t
+	}
+	return gap
+}
+
+// lostOnLeader counts acknowledged ids missing on the current leader.
+func (h *harness) lostOnLeader(ctx context.Context) (int, error) {
+	var ids []int64
+	for _, w := range h.writers {
+		for _, a := range w.snapshot() {
+			ids = append(ids, a.id)
+		}
+	}
+	var missing []int64
+	err := withRetry(ctx, func() error {
+		var err error
+		missing, err = missingIDs(ctx, h.c.DirectURL(h.leader()), ids)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if len(missing) > 0 {
+		return len(missing), fmt.Errorf("%d acknowledged writes missing on leader %s, e.g. %v", len(missing), h.leader().Name, missing[:min(5, len(missing))])
+	}
+	return 0, nil
+}
