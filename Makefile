@@ -6,7 +6,7 @@ LDFLAGS   := -X github.com/pgtui/pgtui/internal/version.Version=$(VERSION)
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TESTFLAGS ?= -count=1 -timeout 25m
 
-.PHONY: all deps build test fuzz bench chaos run clean
+.PHONY: all deps build test fuzz bench chaos soak run clean
 
 all: build
 
@@ -44,6 +44,11 @@ fuzz:
 bench: deps build
 	$(GO) run ./internal/bench/failover
 	$(GO) run ./internal/bench/create
+
+# soak runs pgbench saturating the machine for SOAK_SECONDS (default 600)
+# and fails on any leader change.
+soak: deps build
+	$(GO) run ./internal/bench/soak
 
 # chaos injects CHAOS_FAULTS (default 100) faults with CHAOS_SEED into a
 # real cluster under load and writes docs/RELIABILITY.md.
