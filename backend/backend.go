@@ -22,6 +22,10 @@ type Backend interface {
 	ScaleCount(ctx context.Context, cluster string, count int, region string) error
 	DestroyCluster(ctx context.Context, cluster string) error
 	MachineAction(ctx context.Context, cluster, machineID string, action MachineAction) error
+	// ClusterConfig shows the settings `postgres config show` lists;
+	// UpdateConfig changes the given ones.
+	ClusterConfig(ctx context.Context, cluster string) (*ClusterConfig, error)
+	UpdateConfig(ctx context.Context, cluster string, u ConfigUpdate) (*ClusterConfig, error)
 	// Logs streams the machines' log lines (all of them, or one machine),
 	// the last f.Lines first, then new ones while f.Follow.
 	Logs(ctx context.Context, cluster string, f LogFilter) (<-chan LogLine, error)
@@ -181,6 +185,25 @@ type FailoverResult struct {
 	OldLeader string        `json:"old_leader"`
 	NewLeader string        `json:"new_leader"`
 	Took      time.Duration `json:"took"`
+}
+
+// ClusterConfig is a cluster's operator settings and the state they cause.
+type ClusterConfig struct {
+	SSL              bool    `json:"ssl"`
+	ReadOnlyBelowPct float64 `json:"read_only_below_pct"`
+	SyncMode         bool    `json:"sync_mode"`
+	Strict           bool    `json:"strict"`
+	MaxLagBytes      int64   `json:"max_lag_bytes"`
+	// ReadOnly: the leader refuses writes now (volume nearly full).
+	ReadOnly bool    `json:"read_only"`
+	FreePct  float64 `json:"free_pct"`
+}
+
+// ConfigUpdate names the settings to change; nil fields stay.
+type ConfigUpdate struct {
+	SSL              *bool    `json:"ssl,omitempty"`
+	ReadOnlyBelowPct *float64 `json:"read_only_below_pct,omitempty"`
+	MaxLagBytes      *int64   `json:"max_lag_bytes,omitempty"`
 }
 
 // LogFilter selects log lines.

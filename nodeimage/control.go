@@ -77,3 +77,26 @@ func RemoveMember(ctx context.Context, st *store.Store, name string) error {
 		return st.DeleteMember(ctx, name)
 	}
 }
+
+// UpdateOptions changes the cluster's options with compare-and-swap; the
+// keepers apply them (TLS, read-only threshold) on their next round.
+func UpdateOptions(ctx context.Context, st *store.Store, f func(*cluster.Options) error) (*cluster.Data, error) {
+	for {
+		cd, rev, err := st.ClusterData(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if cd == nil {
+			return nil, errors.New("update options: cluster not bootstrapped yet")
+		}
+		if err := f(&cd.Options); err != nil {
+			return nil, err
+		}
+		if _, err := st.PutClusterData(ctx, cd, rev); errors.Is(err, store.ErrConflict) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		return cd, nil
+	}
+}

@@ -50,7 +50,9 @@ func (a *Agent) routes() http.Handler {
 		return nil, a.scaleCount(r.Context(), r.PathValue("name"), req.Count, req.Region)
 	})
 	a.sqlRoutes(h)
+	a.configRoutes(h)
 	a.appRoutes(h)
+	a.tunnelRoutes(h)
 	return mux
 }
 

@@ -114,3 +114,13 @@ func (c *Client) AppEnv(ctx context.Context, app string) (map[string]string, err
 	out := map[string]string{}
 	return out, c.do(ctx, "GET", "/v1/apps/"+esc(app)+"/env", nil, &out)
 }
+
+func (c *Client) ClusterConfig(ctx context.Context, name string) (*backend.ClusterConfig, error) {
+	var out backend.ClusterConfig
+	return &out, c.do(ctx, "GET", "/v1/clusters/"+esc(name)+"/config", nil, &out)
+}
+
+func (c *Client) UpdateConfig(ctx context.Context, name string, u backend.ConfigUpdate) (*backend.ClusterConfig, error) {
+	var out backend.ClusterConfig
+	return &out, c.do(ctx, "PATCH", "/v1/clusters/"+esc(name)+"/config", u, &out)
+}

@@ -464,3 +464,86 @@ func TestPlatformLogs(t *testing.T) {
 		t.Fatal("no new line while following")
 	}
 }
+
+// waitSQL retries f until it returns nil or the deadline passes.
+func waitSQL(t *testing.T, what string, f func(context.Context) error) {
+	t.Helper()
+	ctx := tctx(t, time.Minute)
+	var err error
+	for ctx.Err() == nil {
+		if err = f(ctx); err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	t.Fatalf("%s: %v", what, err)
+}
+
+func TestPlatformReadOnlyAndSSL(t *testing.T) {
+	p := startPlatform(t)
+	creds, _ := create(t, p.c, "guarded", 1)
+	ctx := tctx(t, 2*time.Minute)
+	write := func(ctx context.Context, sslmode string) error {
+		conn, err := pgx.Connect(ctx, creds.LocalURL+"?sslmode="+sslmode)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(context.Background())
+		_, err = conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS ro (v int); INSERT INTO ro VALUES (1)`)
+		return err
+	}
+	// TLS is on by default, through the proxy.
+	waitSQL(t, "write over TLS", func(ctx context.Context) error { return write(ctx, "require") })
+
+	// A threshold above the volume's free space turns the leader read-only.
+	cfg, err := p.c.ClusterConfig(ctx, "guarded")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSQL(t, "free space reported", func(ctx context.Context) error {
+		if cfg, err = p.c.ClusterConfig(ctx, "guarded"); err == nil && cfg.FreePct == 0 {
+			return fmt.Errorf("no free space figure yet")
+		}
+		return err
+	})
+	above := float64(int(cfg.FreePct) + 1)
+	if above > 99 {
+		t.Skipf("volume is %.1f%% free: no threshold above it", cfg.FreePct)
+	}
+	if _, err := p.c.UpdateConfig(ctx, "guarded", backend.ConfigUpdate{ReadOnlyBelowPct: &above}); err != nil {
+		t.Fatal(err)
+	}
+	waitSQL(t, "leader refuses writes", func(ctx context.Context) error {
+		err := write(ctx, "disable")
+		if err != nil && strings.Contains(err.Error(), "read-only transaction") {
+			return nil
+		}
+		return fmt.Errorf("write not refused: %v", err)
+	})
+	if cfg, _ := p.c.ClusterConfig(ctx, "guarded"); !cfg.ReadOnly {
+		t.Errorf("config does not say read-only: %+v", cfg)
+	}
+	off := 0.0
+	if _, err := p.c.UpdateConfig(ctx, "guarded", backend.ConfigUpdate{ReadOnlyBelowPct: &off}); err != nil {
+		t.Fatal(err)
+	}
+	waitSQL(t, "leader accepts writes again", func(ctx context.Context) error { return write(ctx, "disable") })
+
+	// SSL off: a client that requires TLS is refused.
+	no := false
+	if _, err := p.c.UpdateConfig(ctx, "guarded", backend.ConfigUpdate{SSL: &no}); err != nil {
+		t.Fatal(err)
+	}
+	waitSQL(t, "TLS refused", func(ctx context.Context) error {
+		if err := write(ctx, "require"); err == nil {
+			return fmt.Errorf("TLS still accepted")
+		}
+		return nil
+	})
+	if err := write(ctx, "disable"); err != nil {
+		t.Fatalf("plain connection after ssl off: %v", err)
+	}
+}

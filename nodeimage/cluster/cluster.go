@@ -33,6 +33,23 @@ type Options struct {
 	Strict bool `json:"strict"`
 	// MaxLagBytes: never promote a replica further behind than this.
 	MaxLagBytes int64 `json:"max_lag_bytes"`
+	// ReadOnlyBelowPct: the leader turns read-only while its volume has
+	// less free space than this (0 = the default, 10; negative = never).
+	ReadOnlyBelowPct float64 `json:"read_only_below_pct,omitempty"`
+	// SSLDisabled turns TLS off (it is on by default, self-signed).
+	SSLDisabled bool `json:"ssl_disabled,omitempty"`
+}
+
+// ReadOnlyThreshold is the free-space fraction under which the leader
+// refuses writes, or -1 when never.
+func (o Options) ReadOnlyThreshold() float64 {
+	switch {
+	case o.ReadOnlyBelowPct < 0:
+		return -1
+	case o.ReadOnlyBelowPct == 0:
+		return 0.10
+	}
+	return o.ReadOnlyBelowPct / 100
 }
 
 // DefaultOptions are sync mode on, non-strict, 1 MiB max lag.
@@ -191,6 +208,10 @@ type Info struct {
 	AsyncApplied bool `json:"async_applied,omitempty"`
 	// Standbys the leader sees streaming, by name, with their flush position.
 	Standbys map[string]uint64 `json:"standbys,omitempty"`
+	// ReadOnly: the leader refuses writes because its volume is nearly
+	// full; FreePct is the volume's free space in percent.
+	ReadOnly bool    `json:"read_only,omitempty"`
+	FreePct  float64 `json:"free_pct,omitempty"`
 	// Stopped: a planned switchover's clean shutdown finished here.
 	CleanStop bool      `json:"clean_stop,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`

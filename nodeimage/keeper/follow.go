@@ -30,7 +30,7 @@ func (k *Keeper) follow(ctx context.Context, v view, leader string) error {
 	if err := k.prepareData(ctx, st.Info); err != nil {
 		return err
 	}
-	change, err := k.cfg.PG.WriteConf(k.settings(v.cd, st.Info))
+	change, err := k.writeConf(k.settings(v.cd, st.Info))
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,7 @@ func (k *Keeper) bootstrap(ctx context.Context, cd *cluster.Data) error {
 	if err := k.cfg.PG.Initdb(ctx); err != nil {
 		return err
 	}
-	if _, err := k.cfg.PG.WriteConf(k.settings(cd, nil)); err != nil {
+	if _, err := k.writeConf(k.settings(cd, nil)); err != nil {
 		return err
 	}
 	// Roles are created before the leader key is taken and before the
@@ -87,7 +87,7 @@ func (k *Keeper) becomePrimary(ctx context.Context, cd *cluster.Data) error {
 	if !running && k.isStandbyData() {
 		// A standby's data must be promoted (new timeline), not started
 		// as a primary on the old one: start it as a standby first.
-		if _, err := k.cfg.PG.WriteConf(k.standbyLocalSettings()); err != nil {
+		if _, err := k.writeConf(k.standbyLocalSettings()); err != nil {
 			return err
 		}
 		if err := k.cfg.PG.Start(ctx); err != nil {
@@ -111,12 +111,44 @@ func (k *Keeper) becomePrimary(ctx context.Context, cd *cluster.Data) error {
 		return nil
 	}
 	s := k.settings(cd, nil)
-	if _, err := k.cfg.PG.WriteConf(s); err != nil {
+	if _, err := k.writeConf(s); err != nil {
 		return err
 	}
 	k.appliedSync = s.SyncStandbyNames
 	k.log.Info("starting as primary", "generation", cd.Generation)
 	return k.cfg.PG.Start(ctx)
+}
+
+// checkSpace turns the leader read-only while its volume is nearly full
+// (default_transaction_read_only, applied by maintainPrimary) and back
+// when space is freed; the pg check reports why.
+func (k *Keeper) checkSpace(cd *cluster.Data) {
+	_, frac, err := k.cfg.PG.FreeSpace()
+	if err != nil {
+		k.fail("free space", err)
+		return
+	}
+	limit := cd.Options.ReadOnlyThreshold()
+	ro := limit >= 0 && frac < limit
+	if ro != k.Info().ReadOnly {
+		if ro {
+			k.log.Warn("volume nearly full: leader switches to read-only", "free_pct", fmt.Sprintf("%.1f", frac*100), "limit_pct", limit*100)
+		} else {
+			k.log.Info("volume has room again: leader accepts writes", "free_pct", fmt.Sprintf("%.1f", frac*100))
+		}
+	}
+	k.update(func(i *cluster.Info) { i.ReadOnly, i.FreePct = ro, float64(int(frac*1000))/10 })
+}
+
+// writeConf writes the settings, creating the TLS certificate first when
+// TLS is on.
+func (k *Keeper) writeConf(s pg.Settings) (pg.ConfChange, error) {
+	if s.SSL {
+		if err := k.cfg.PG.EnsureCert(k.cfg.Host); err != nil {
+			return pg.Unchanged, err
+		}
+	}
+	return k.cfg.PG.WriteConf(s)
 }
 
 // standbyLocalSettings: a standby with no upstream, used only to promote.
@@ -127,14 +159,18 @@ func (k *Keeper) standbyLocalSettings() pg.Settings {
 // maintainPrimary keeps the synchronous standby setting and the members'
 // replication slots in line with the cluster data.
 func (k *Keeper) maintainPrimary(ctx context.Context, v view) error {
+	k.checkSpace(v.cd)
 	s := k.settings(v.cd, nil)
-	if s.SyncStandbyNames != k.appliedSync {
-		if _, err := k.cfg.PG.WriteConf(s); err != nil {
-			return err
-		}
+	change, err := k.writeConf(s)
+	if err != nil {
+		return err
+	}
+	if change != pg.Unchanged {
 		if err := k.cfg.PG.Reload(ctx); err != nil {
 			return err
 		}
+	}
+	if s.SyncStandbyNames != k.appliedSync {
 		k.log.Info("synchronous_standby_names applied", "value", s.SyncStandbyNames)
 		k.appliedSync = s.SyncStandbyNames
 		k.update(func(i *cluster.Info) {

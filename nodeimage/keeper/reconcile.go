@@ -184,7 +184,7 @@ func sameInfo(a, b cluster.Info) bool {
 
 // settings is the complete postgres configuration for a role.
 func (k *Keeper) settings(cd *cluster.Data, follow *cluster.Info) pg.Settings {
-	s := pg.Settings{Params: k.cfg.Params, ReplUser: ReplUser}
+	s := pg.Settings{Params: k.cfg.Params, ReplUser: ReplUser, SSL: cd != nil && !cd.Options.SSLDisabled}
 	if follow != nil {
 		s.PrimaryConnInfo = pg.ConnInfo{
 			Host: follow.Host, Port: follow.PGPort, User: ReplUser,
@@ -194,6 +194,7 @@ func (k *Keeper) settings(cd *cluster.Data, follow *cluster.Info) pg.Settings {
 		return s
 	}
 	s.SyncStandbyNames = syncStandbyNames(cd)
+	s.ReadOnly = k.Info().ReadOnly
 	return s
 }
 

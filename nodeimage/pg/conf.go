@@ -18,6 +18,7 @@ type Settings struct {
 	PrimarySlot      string            // primary_slot_name when a replica
 	ReplUser         string            // the only role allowed to replicate
 	ReadOnly         bool              // default_transaction_read_only
+	SSL              bool              // ssl with the data dir's certificate (see EnsureCert)
 }
 
 // ConfChange says what a running postgres needs for new settings to apply.
@@ -90,6 +91,10 @@ func (i *Instance) params(s Settings) (map[string]string, error) {
 		"default_transaction_read_only": onOff(s.ReadOnly),
 		"primary_conninfo":              s.PrimaryConnInfo,
 		"primary_slot_name":             s.PrimarySlot,
+		"ssl":                           onOff(s.SSL),
+	}
+	if s.SSL {
+		p["ssl_cert_file"], p["ssl_key_file"] = CertFile, KeyFile
 	}
 	for k, v := range s.Params {
 		if !validGUCName(k) {

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/internal/render"
+	"github.com/spf13/cobra"
+)
+
+// newPostgresConfig is `pgtui postgres config show|update`: TLS and the
+// read-only protection of a nearly full volume (the seed's "SSL disable"
+// and "read-write and read-only mode").
+func newPostgresConfig(d *deps) *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "Show or change a cluster's settings (TLS, read-only threshold, max lag)"}
+	var app string
+	var asJSON bool
+	show := &cobra.Command{
+		Use:   "show",
+		Short: "Show the cluster's settings",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runConfig(cmd.Context(), d, app, asJSON, nil)
+		},
+	}
+	addAppFlag(show, &app, "the cluster")
+	addJSONFlag(show, &asJSON)
+	var ssl bool
+	var ro float64
+	var maxLag int64
+	update := &cobra.Command{
+		Use:   "update",
+		Short: "Change settings: --ssl=false, --read-only-below PCT (0 = off), --max-lag BYTES",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var u backend.ConfigUpdate
+			f := cmd.Flags()
+			if f.Changed("ssl") {
+				u.SSL = &ssl
+			}
+			if f.Changed("read-only-below") {
+				u.ReadOnlyBelowPct = &ro
+			}
+			if f.Changed("max-lag") {
+				u.MaxLagBytes = &maxLag
+			}
+			if u == (backend.ConfigUpdate{}) {
+				return errors.New("nothing to change: pass --ssl, --read-only-below or --max-lag")
+			}
+			return runConfig(cmd.Context(), d, app, asJSON, &u)
+		},
+	}
+	addAppFlag(update, &app, "the cluster")
+	addJSONFlag(update, &asJSON)
+	update.Flags().BoolVar(&ssl, "ssl", true, "serve TLS (self-signed certificate)")
+	update.Flags().Float64Var(&ro, "read-only-below", 10, "turn the leader read-only below this much free volume space, in percent (0 = never)")
+	update.Flags().Int64Var(&maxLag, "max-lag", 1<<20, "never promote a replica more than this many bytes behind")
+	cmd.AddCommand(show, update)
+	return cmd
+}
+
+func runConfig(ctx context.Context, d *deps, app string, asJSON bool, u *backend.ConfigUpdate) error {
+	if err := requireApp(app); err != nil {
+		return err
+	}
+	b, err := d.backend()
+	if err != nil {
+		return err
+	}
+	var c *backend.ClusterConfig
+	if u != nil {
+		c, err = b.UpdateConfig(ctx, app, *u)
+	} else {
+		c, err = b.ClusterConfig(ctx, app)
+	}
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return render.JSON(d.Out, c)
+	}
+	mode := "read-write"
+	if c.ReadOnly {
+		mode = fmt.Sprintf("read-only (volume %.1f%% free, below %.0f%%)", c.FreePct, c.ReadOnlyBelowPct)
+	}
+	threshold := "never"
+	if c.ReadOnlyBelowPct > 0 {
+		threshold = fmt.Sprintf("below %.0f%% free volume space", c.ReadOnlyBelowPct)
+	}
+	return render.VerticalTable(d.Out, "Config for "+app, [][2]string{
+		{"SSL", onOff(c.SSL)}, {"Mode", mode}, {"Read-only", threshold},
+		{"Sync mode", onOff(c.SyncMode)}, {"Max lag", fmt.Sprintf("%d bytes", c.MaxLagBytes)},
+	})
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
