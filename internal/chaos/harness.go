@@ -11,13 +11,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtui/pgtui/internal/testcluster"
 	"github.com/pgtui/pgtui/nodeimage"
+	"github.com/pgtui/pgtui/nodeimage/cluster"
 )
 
 // faultKinds are injected in random order. Network partitions and a full
 // volume are not injected yet (see docs/RELIABILITY.md).
 var faultKinds = []string{
 	"kill -9 leader node", "kill -9 leader postgres", "SIGSTOP leader > TTL", "kill -9 replica node",
-	"store outage 1s (< TTL)", "store outage 4s (> TTL)", "switchover under load",
+	"store outage 1s (< TTL)", "store outage 4s (> TTL)", "switchover under load", "volume nearly full",
 }
 
 type harness struct {
@@ -143,6 +144,8 @@ func (h *harness) fault(ctx context.Context, kind string) error {
 			return s.Data.Leader != l.Name && s.Data.Switchover == nil
 		})
 		return err
+	case "volume nearly full":
+		return h.volumeFull(ctx, l)
 	default:
 		return fmt.Errorf("unknown fault %q", kind)
 	}
@@ -208,4 +211,31 @@ func (h *harness) lostOnLeader(ctx context.Context) (int, error) {
 		return len(missing), fmt.Errorf("%d acknowledged writes missing on leader %s, e.g. %v", len(missing), h.leader().Name, missing[:min(5, len(missing))])
 	}
 	return 0, nil
+}
+
+// volumeFull makes the leader's volume count as nearly full by raising the
+// read-only threshold above its free space, waits until the leader refuses
+// writes, then restores the default: writes must resume, none lost.
+func (h *harness) volumeFull(ctx context.Context, l *testcluster.Node) error {
+	free := h.state.Members[l.Name].Info.FreePct
+	if free <= 0 || free >= 99 {
+		return fmt.Errorf("leader volume free space %.1f%% leaves no threshold to test", free)
+	}
+	set := func(pct float64) error {
+		_, err := nodeimage.UpdateOptions(ctx, h.c.Store, func(o *cluster.Options) error { o.ReadOnlyBelowPct = pct; return nil })
+		return err
+	}
+	if err := set(free + 1); err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	_, err := h.c.WaitFor(wctx, "leader read-only", func(s testcluster.State) bool {
+		m := s.Members[l.Name]
+		return m.Info != nil && m.Info.ReadOnly
+	})
+	cancel()
+	if rerr := set(0); rerr != nil {
+		return rerr
+	}
+	return err
 }
