@@ -44,6 +44,7 @@ fuzz:
 bench: deps build
 	$(GO) run ./internal/bench/failover
 	$(GO) run ./internal/bench/create
+	$(GO) run ./internal/bench/tunnel
 
 # soak runs pgbench saturating the machine for SOAK_SECONDS (default 600)
 # and fails on any leader change.

@@ -29,6 +29,9 @@ type Backend interface {
 	// Logs streams the machines' log lines (all of them, or one machine),
 	// the last f.Lines first, then new ones while f.Follow.
 	Logs(ctx context.Context, cluster string, f LogFilter) (<-chan LogLine, error)
+	// Checks returns every machine's health checks (vm, pg, role), by
+	// machine id; a machine that does not answer has each one critical.
+	Checks(ctx context.Context, cluster string) ([]Check, error)
 
 	// Users and databases
 	ListUsers(ctx context.Context, cluster string) ([]User, error)
@@ -137,6 +140,19 @@ type Checks struct {
 	Total    int `json:"total"`
 	Passing  int `json:"passing"`
 	Critical int `json:"critical"`
+}
+
+// Check is one health check of one machine, as the node evaluated it.
+type Check struct {
+	Machine string `json:"machine"`
+	Region  string `json:"region"`
+	Name    string `json:"name"`   // vm, pg, role
+	Status  string `json:"status"` // passing, warning, critical
+	// Output lines as flyctl prints them: "[✓] load averages: 0.29 0.35 0.50"
+	// ("leader" for the role check).
+	Output []string `json:"output"`
+	// Updated is when the check's status or output last changed.
+	Updated time.Time `json:"updated"`
 }
 
 // MachineStatus is a machine row.

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pgtui/pgtui/nodeimage/checks"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
 	"github.com/pgtui/pgtui/nodeimage/keeper"
 	"github.com/pgtui/pgtui/nodeimage/pg"
@@ -42,10 +43,12 @@ type Config struct {
 	MetricsPort   int
 	Secrets       keeper.Secrets
 	Options       cluster.Options
-	Params        map[string]string
-	Timing        Timing
-	Log           *slog.Logger
-	PGLog         io.Writer // postgres's own output
+	// CheckThresholds: when the vm and pg checks turn critical.
+	CheckThresholds checks.Thresholds
+	Params          map[string]string
+	Timing          Timing
+	Log             *slog.Logger
+	PGLog           io.Writer // postgres's own output
 }
 
 // Timing holds the node's clocks. Defaults replace a killed leader in a few
@@ -55,6 +58,7 @@ type Timing struct {
 	Interval      time.Duration // reconcile and decide loops
 	FenceMargin   time.Duration // fence this long before the lease could lapse
 	RejoinTimeout time.Duration // replica not streaming this long is rewound
+	Checks        time.Duration // health checks run this often (and on role changes)
 	Sentinel      sentinel.Timing
 }
 
@@ -62,7 +66,7 @@ type Timing struct {
 // loops every 500ms but woken at once by store changes.
 func DefaultTiming() Timing {
 	return Timing{LeaseTTL: 2 * time.Second, Interval: 500 * time.Millisecond, FenceMargin: 150 * time.Millisecond,
-		RejoinTimeout: 8 * time.Second, Sentinel: sentinel.DefaultTiming()}
+		RejoinTimeout: 8 * time.Second, Checks: 5 * time.Second, Sentinel: sentinel.DefaultTiming()}
 }
 
 func (c *Config) defaults() {
@@ -78,6 +82,9 @@ func (c *Config) defaults() {
 	}
 	if c.Timing.RejoinTimeout == 0 {
 		c.Timing.RejoinTimeout = d.RejoinTimeout
+	}
+	if c.Timing.Checks == 0 {
+		c.Timing.Checks = d.Checks
 	}
 	if c.Timing.Sentinel == (sentinel.Timing{}) {
 		c.Timing.Sentinel = d.Sentinel
@@ -141,8 +148,17 @@ func Run(ctx context.Context, cfg Config) error {
 	})
 	sn := &sentinel.Sentinel{Name: cfg.Name, Store: st, Options: cfg.Options, Timing: cfg.Timing.Sentinel,
 		TTL: cfg.Timing.LeaseTTL, Interval: cfg.Timing.Interval, Log: log}
-	health, err := listenHealth(cfg, kp)
+	runner, err := newChecksRunner(cfg, inst, kp, log)
 	if err != nil {
+		return err
+	}
+	health, err := listenHealth(cfg, kp, runner)
+	if err != nil {
+		return err
+	}
+	metrics, err := listenMetrics(cfg, MetricsSources{PG: inst, Info: kp.Info, Proxy: px.Stats, Log: log.With("proc", "exporter")})
+	if err != nil {
+		_ = health.Close()
 		return err
 	}
 	log.Info("node starting", "cluster", cfg.Cluster, "proxy", px.Addr().String(), "pg_port", cfg.PGPort)
@@ -162,7 +178,9 @@ func Run(ctx context.Context, cfg Config) error {
 	run(func(ctx context.Context) { _ = px.Serve(ctx) })
 	run(kp.Run)
 	run(sn.Run)
-	run(func(ctx context.Context) { serveHealth(ctx, health, log) })
+	run(runner.Run)
+	run(func(ctx context.Context) { shutdownWhenDone(ctx, health, "health", log) })
+	run(func(ctx context.Context) { shutdownWhenDone(ctx, metrics, "metrics", log) })
 	wg.Wait()
 	stopLease()
 	leaseWG.Wait()

@@ -39,7 +39,7 @@ func NewConfirm(t *Theme, prompt string) *Confirm {
 // NewTypeConfirm asks the user to type expect to go ahead.
 func NewTypeConfirm(t *Theme, prompt, expect string) *Confirm {
 	c := &Confirm{theme: t, keys: NewDialogKeys(), prompt: prompt, expect: expect}
-	c.input = t.NewInput("> ", expect)
+	c.input = t.NewInput("> ", "")
 	c.input.Focus()
 	return c
 }
@@ -75,9 +75,12 @@ func (c *Confirm) Update(msg tea.Msg) (Answer, tea.Cmd) {
 	return Pending, cmd
 }
 
+// DialogWidth is the widest a dialog box is drawn.
+const DialogWidth = 64
+
 // View draws the dialog box at most width cells wide.
 func (c *Confirm) View(width int) string {
-	inner := max(width-4, 20)
+	inner := max(min(width, DialogWidth)-4, 20)
 	var lines []string
 	for _, l := range wrap(c.prompt, inner) {
 		lines = append(lines, c.theme.Danger.Render(l))
@@ -94,10 +97,15 @@ func (c *Confirm) View(width int) string {
 	return c.theme.Dialog.Render(strings.Join(lines, "\n"))
 }
 
-// wrap breaks text into lines of at most width cells on spaces.
+// wrap breaks text into lines of at most width cells on spaces; lines
+// that fit are kept as they are, spacing included.
 func wrap(text string, width int) []string {
 	var lines []string
 	for _, para := range strings.Split(text, "\n") {
+		if ansi.StringWidth(para) <= width {
+			lines = append(lines, para)
+			continue
+		}
 		line := ""
 		for _, w := range strings.Fields(para) {
 			switch {
@@ -115,5 +123,6 @@ func wrap(text string, width int) []string {
 	return lines
 }
 
-// Wrap breaks text into lines of at most width cells on spaces.
+// Wrap breaks text into lines of at most width cells on spaces; lines
+// that fit are kept as they are, spacing included.
 func Wrap(text string, width int) string { return strings.Join(wrap(text, width), "\n") }

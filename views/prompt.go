@@ -91,14 +91,14 @@ func (p *Prompt) move(d int) {
 func (p *Prompt) View(width int) string {
 	lines := []string{p.theme.Header.Render(p.title), ""}
 	for i, in := range p.inputs {
-		label := p.theme.Label
+		label, marker := p.theme.Label, "  "
 		if i == p.focus {
-			label = p.theme.Focused
+			label, marker = p.theme.Focused, "> "
 		}
-		lines = append(lines, label.Render(Fit(p.labels[i], 12))+in.View())
+		lines = append(lines, marker+label.Render(Fit(p.labels[i], 12))+in.View())
 	}
 	if p.err != nil {
-		for _, l := range wrap(p.err.Error(), max(width-4, 20)) {
+		for _, l := range wrap(p.err.Error(), max(min(width, DialogWidth)-4, 20)) {
 			lines = append(lines, p.theme.Bad.Render(l))
 		}
 	}

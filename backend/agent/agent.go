@@ -47,9 +47,10 @@ type Agent struct {
 	state *State
 	procs map[string]*proc // by machine id
 
-	etcd *embedetcd.Server
-	cli  *clientv3.Client
-	dns  *dnsServer
+	etcd    *embedetcd.Server
+	cli     *clientv3.Client
+	dns     *dnsServer
+	gateway gateway // WireGuard into the private networks
 
 	ctx  context.Context // the agent's lifetime; long operations outlive requests
 	stop context.CancelFunc
@@ -85,6 +86,8 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer a.dns.stop()
+	a.startGateway()
+	defer a.stopGateway()
 	a.resumeMachines()
 
 	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}

@@ -31,6 +31,7 @@ func (a *Agent) routes() http.Handler {
 	h("GET /v1/clusters", func(r *http.Request) (any, error) { return a.listClusters(r.Context()) })
 	h("GET /v1/clusters/{name}", func(r *http.Request) (any, error) { return a.status(r.Context(), r.PathValue("name")) })
 	h("DELETE /v1/clusters/{name}", func(r *http.Request) (any, error) { return nil, a.destroy(r.Context(), r.PathValue("name")) })
+	h("GET /v1/clusters/{name}/checks", func(r *http.Request) (any, error) { return a.clusterChecks(r.Context(), r.PathValue("name")) })
 	h("GET /v1/clusters/{name}/machines/{id}", func(r *http.Request) (any, error) {
 		return a.machineDetail(r.Context(), r.PathValue("name"), r.PathValue("id"))
 	})

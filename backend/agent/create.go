@@ -147,14 +147,14 @@ func (a *Agent) monitor(name string, emit func(backend.CreateEvent)) error {
 	seen := map[string]string{}
 	last := ""
 	for {
-		st, err := a.status(ctx, name)
+		st, serving, err := a.inspect(ctx, name)
 		if err == nil {
 			ev := backend.CreateEvent{Step: "progress", Desired: st.Deployment.Desired, Placed: st.Deployment.Placed,
 				Healthy: st.Deployment.Healthy, Unhealthy: st.Deployment.Unhealthy}
 			for _, m := range st.Machines {
 				ev.ChecksTotal += m.Checks.Total
 				ev.ChecksPassing += m.Checks.Passing
-				for _, step := range newSteps(seen[m.ID], machineStep(m), m.Role) {
+				for _, step := range newSteps(seen[m.ID], machineStep(m, serving[m.ID]), m.Role) {
 					seen[m.ID] = step
 					emit(backend.CreateEvent{Step: step, Machine: m.ID, Message: stepMessage(m, step)})
 				}
@@ -212,9 +212,10 @@ func newSteps(prev, cur, role string) []string {
 	return out
 }
 
-func machineStep(m backend.MachineStatus) string {
+// machineStep: healthy once the machine serves (pg and role checks pass).
+func machineStep(m backend.MachineStatus, serving bool) string {
 	switch {
-	case m.Checks.Passing == m.Checks.Total:
+	case serving:
 		return "healthy"
 	case m.Role == "leader":
 		return "initdb"

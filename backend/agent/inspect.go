@@ -69,14 +69,23 @@ func (a *Agent) snapshot(name string) (Cluster, map[string]bool, error) {
 
 // status builds `status -a NAME`. Health counts come from the checks.
 func (a *Agent) status(ctx context.Context, name string) (*backend.ClusterStatus, error) {
+	st, _, err := a.inspect(ctx, name)
+	return st, err
+}
+
+// inspect builds the status and says which machines serve (their pg and
+// role checks pass): those count as healthy.
+func (a *Agent) inspect(ctx context.Context, name string) (*backend.ClusterStatus, map[string]bool, error) {
 	c, running, err := a.snapshot(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v, err := a.readView(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("read cluster %s from the store: %w", name, err)
+		return nil, nil, fmt.Errorf("read cluster %s from the store: %w", name, err)
 	}
+	checksOf := fetchChecks(ctx, c.Machines, running)
+	serving := map[string]bool{}
 	out := &backend.ClusterStatus{Name: c.Name, Org: c.Org, Hostname: c.Name + ".internal"}
 	if v.data != nil {
 		out.Generation, out.Leader = v.data.Generation, v.data.Leader
@@ -88,13 +97,14 @@ func (a *Agent) status(ctx context.Context, name string) (*backend.ClusterStatus
 	}
 	d := &out.Deployment
 	for _, m := range c.Machines {
-		ms := machineStatus(m, running[m.ID], v)
+		ms, ok := machineStatus(m, running[m.ID], v, checksOf[m.ID])
 		out.Machines = append(out.Machines, ms)
+		serving[m.ID] = ok
 		d.Desired++
 		if m.Desired == "run" { // placed on this host, running or starting
 			d.Placed++
 		}
-		if ms.Checks.Passing == ms.Checks.Total {
+		if ok {
 			d.Healthy++
 		} else {
 			d.Unhealthy++
@@ -110,12 +120,12 @@ func (a *Agent) status(ctx context.Context, name string) (*backend.ClusterStatus
 	default:
 		out.Status, d.Status, d.Description = "running", "running", "Some machines are not healthy yet"
 	}
-	return out, nil
+	return out, serving, nil
 }
 
-// machineStatus derives a machine row. Checks: vm (process running), pg
-// (postgres answers, and streams when a replica), role (leader/replica).
-func machineStatus(m *Machine, running bool, v view) backend.MachineStatus {
+// machineStatus derives a machine row; its check counts come from the
+// checks its node serves, and it serves when its pg and role checks pass.
+func machineStatus(m *Machine, running bool, v view, cs []backend.Check) (backend.MachineStatus, bool) {
 	ms := backend.MachineStatus{
 		ID: m.ID, Region: m.Region, Desired: m.Desired, PrivateIP: m.IP, VMSize: m.VMSize,
 		Restarts: m.Restarts, Created: m.Created, Volume: m.Volume, State: "stopped",
@@ -126,27 +136,17 @@ func machineStatus(m *Machine, running bool, v view) backend.MachineStatus {
 	if running {
 		ms.State = "running"
 	}
-	ms.Checks.Total = 3
-	if running {
-		ms.Checks.Passing++
-	}
+	var serving bool
+	ms.Checks, serving = countChecks(cs)
 	st := v.members[m.ID]
 	if st.Alive && st.Info != nil && running {
 		i := st.Info
 		ms.Role = string(i.Role)
-		isLeader := v.data != nil && v.data.Leader == m.ID && i.Role == cluster.RoleLeader && v.leader.Holder == m.ID
-		if i.Healthy && (isLeader || (i.Role == cluster.RoleReplica && i.Streaming)) {
-			ms.Checks.Passing++
-		}
-		if isLeader || i.Role == cluster.RoleReplica {
-			ms.Checks.Passing++
-		}
 		if lead := v.members[leaderOf(v)]; lead.Info != nil && i.Role == cluster.RoleReplica && lead.Info.WAL > i.WAL {
 			ms.LagBytes = int64(lead.Info.WAL - i.WAL)
 		}
 	}
-	ms.Checks.Critical = ms.Checks.Total - ms.Checks.Passing
-	return ms
+	return ms, serving && running
 }
 
 func leaderOf(v view) string {

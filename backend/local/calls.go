@@ -23,6 +23,11 @@ func (c *Client) MachineStatus(ctx context.Context, name, id string) (*backend.M
 	return &out, c.do(ctx, "GET", "/v1/clusters/"+esc(name)+"/machines/"+esc(id), nil, &out)
 }
 
+func (c *Client) Checks(ctx context.Context, name string) ([]backend.Check, error) {
+	var out []backend.Check
+	return out, c.do(ctx, "GET", "/v1/clusters/"+esc(name)+"/checks", nil, &out)
+}
+
 func (c *Client) Failover(ctx context.Context, name string) (*backend.FailoverResult, error) {
 	var out backend.FailoverResult
 	return &out, c.do(ctx, "POST", "/v1/clusters/"+esc(name)+"/failover", nil, &out)

@@ -31,6 +31,7 @@ func runCLI(t *testing.T, f *fake.Backend, o runOpts, args ...string) result {
 	d := &deps{
 		Backend: func() (backend.Backend, error) { r.opened++; return f, nil },
 		Out:     &out, Err: &errb, In: strings.NewReader(o.stdin), IsTTY: o.tty,
+		Now: fake.CheckTime,
 	}
 	root := newRoot(d)
 	root.SetArgs(args)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"time"
 
 	"github.com/pgtui/pgtui/backend"
 	"github.com/spf13/cobra"
@@ -24,8 +25,18 @@ type deps struct {
 	// IsTTY says a person is at the terminal: missing input is prompted
 	// for instead of failing.
 	IsTTY bool
+	// Now is the clock ages are shown against ("14s ago"); nil is
+	// time.Now, tests pass a fixed one.
+	Now func() time.Time
 
 	lines *bufio.Reader // In, buffered once so consecutive prompts share it
+}
+
+func (d *deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
 }
 
 func (d *deps) backend() (backend.Backend, error) {

@@ -93,7 +93,8 @@ func newMachineStatus(d *deps) *cobra.Command {
 	return cmd
 }
 
-// runMachineStatus prints the seed's `vm status` block and event table.
+// runMachineStatus prints the seed's `vm status` block, event table and
+// health checks.
 func runMachineStatus(ctx context.Context, d *deps, o machineOpts, id string) error {
 	if err := requireApp(o.app); err != nil {
 		return err
@@ -109,8 +110,21 @@ func runMachineStatus(ctx context.Context, d *deps, o machineOpts, id string) er
 	if err != nil {
 		return fmt.Errorf("machine %s of %s: %w", id, o.app, err)
 	}
+	all, err := b.Checks(ctx, o.app)
+	if err != nil {
+		return fmt.Errorf("health checks of machine %s of %s: %w", id, o.app, err)
+	}
+	cs := []backend.Check{}
+	for _, c := range all {
+		if c.Machine == id {
+			cs = append(cs, c)
+		}
+	}
 	if o.asJSON {
-		return render.JSON(d.Out, m)
+		return render.JSON(d.Out, struct {
+			*backend.MachineDetail
+			HealthChecks []backend.Check `json:"health_checks"`
+		}{m, cs})
 	}
 	err = render.VerticalTable(d.Out, "", [][2]string{
 		{"ID", m.ID}, {"Version", strconv.Itoa(m.Version)}, {"Region", m.Region}, {"Desired", m.Desired},
@@ -125,7 +139,11 @@ func runMachineStatus(ctx context.Context, d *deps, o machineOpts, id string) er
 		rows[i] = []string{e.Time.UTC().Format(time.RFC3339), e.Type, e.Message}
 	}
 	d.printf("\n")
-	return render.Table(d.Out, "Recent Events", rows, "Timestamp", "Type", "Message")
+	if err := render.Table(d.Out, "Recent Events", rows, "Timestamp", "Type", "Message"); err != nil || len(cs) == 0 {
+		return err
+	}
+	d.printf("\n")
+	return checksBlock(d.Out, cs)
 }
 
 func newMachineAction(d *deps, act backend.MachineAction, short, done string) *cobra.Command {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pgtui/pgtui/nodeimage"
+	"github.com/pgtui/pgtui/nodeimage/checks"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
 	"github.com/pgtui/pgtui/nodeimage/keeper"
 	"github.com/pgtui/pgtui/nodeimage/store"
@@ -32,6 +33,7 @@ func newNode() *cobra.Command {
 		leaseTTL    time.Duration
 		memoryMB    int
 		interval    time.Duration
+		checkEvery  time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:    "node",
@@ -39,7 +41,8 @@ func newNode() *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		Long: `Runs one node of an HA cluster: postgres on --pg-port under a keeper, a sentinel,
-a proxy to the current leader on --proxy-port and a health endpoint on --health-port.
+a proxy to the current leader on --proxy-port, health checks on --health-port
+(GET /health, GET /checks) and Prometheus metrics on --metrics-port (GET /metrics).
 Passwords come from ` + envSuperuser + `, ` + envAdmin + ` and ` + envRepl + `,
 or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -51,7 +54,7 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 			cfg.Params = nodeimage.MemoryParams(memoryMB)
 			cfg.Options = cluster.Options{SyncMode: !asyncMode, Strict: strict, MaxLagBytes: maxLag}
 			cfg.Timing = nodeimage.DefaultTiming()
-			cfg.Timing.LeaseTTL, cfg.Timing.Interval = leaseTTL, interval
+			cfg.Timing.LeaseTTL, cfg.Timing.Interval, cfg.Timing.Checks = leaseTTL, interval, checkEvery
 			cfg.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 			cfg.PGLog = prefixWriter(cmd.ErrOrStderr(), "proc=postgres node="+cfg.Name+" ")
 			return nodeimage.Run(cmd.Context(), cfg)
@@ -75,8 +78,21 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 	f.IntVar(&memoryMB, "memory-mb", 0, "memory of the machine in MB; sizes postgres (0: postgres defaults)")
 	f.DurationVar(&leaseTTL, "lease-ttl", nodeimage.DefaultTiming().LeaseTTL, "leader lease TTL")
 	f.DurationVar(&interval, "interval", nodeimage.DefaultTiming().Interval, "reconcile interval")
+	addCheckFlags(cmd, &cfg.CheckThresholds, &checkEvery)
 	cmd.AddCommand(newNodeSwitchover())
 	return cmd
+}
+
+// addCheckFlags declares when the node's health checks turn critical.
+func addCheckFlags(cmd *cobra.Command, th *checks.Thresholds, every *time.Duration) {
+	d := checks.DefaultThresholds()
+	f := cmd.Flags()
+	f.DurationVar(every, "check-interval", nodeimage.DefaultTiming().Checks, "how often the health checks run")
+	f.DurationVar(&th.CPUWait, "check-cpu-wait", d.CPUWait, "vm check critical when tasks waited for cpu longer than this in the last 10s")
+	f.DurationVar(&th.MemoryWait, "check-memory-wait", d.MemoryWait, "vm check critical when tasks waited for memory longer than this in the last 10s")
+	f.DurationVar(&th.IOWait, "check-io-wait", d.IOWait, "vm check critical when tasks waited for io longer than this in the last 10s")
+	f.Float64Var(&th.MinFreePercent, "check-min-free", d.MinFreePercent, "vm check critical below this percentage of free space on the volume")
+	f.DurationVar(&th.MaxLag, "check-max-lag", d.MaxLag, "pg check critical when a replica's replay lags more than this")
 }
 
 func newNodeSwitchover() *cobra.Command {

@@ -72,7 +72,7 @@ func TestReadCommandsOfferJSON(t *testing.T) {
 	for _, args := range [][]string{
 		{"postgres", "list"}, {"status", "-a", "pg"}, {"machine", "list", "-a", "pg"}, {"machine", "status", "6b97fa06", "-a", "pg"},
 		{"postgres", "users", "list", "-a", "pg"}, {"postgres", "db", "list", "-a", "pg"}, {"apps", "list"},
-		{"secrets", "list", "-a", "web"}, {"apps", "env", "web"},
+		{"secrets", "list", "-a", "web"}, {"apps", "env", "web"}, {"checks", "list", "-a", "pg"},
 	} {
 		out := mustRun(t, f, append(args, "--json")...)
 		if !json.Valid([]byte(out)) {
@@ -97,6 +97,19 @@ Recent Events
 TIMESTAMP            TYPE    MESSAGE
 2021-02-10T23:21:23Z created machine created in iad with a 10 GB volume
 2021-02-10T23:21:23Z started machine started
+
+ID   SERVICE STATE   OUTPUT
+vm   app     passing [✓] 20.68 GB (84.5%) free space on /data/
+                     [✓] load averages: 0.00 0.00 0.00
+                     [✓] memory: 0.0s waiting over the last 60s
+                     [✓] cpu: 0.4s waiting over the last 60s
+                     [✓] io: 0.0s waiting over the last 60s
+
+pg   app     passing [✓] leader check: connected
+                     [✓] replication lag: 246µs
+                     [✓] connections: 7 used, 3 reserved, 100 max
+
+role app     passing replica
 `)
 }
 

@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/pgtui/pgtui/backend"
+	pwgen "github.com/pgtui/pgtui/internal/password"
 	"github.com/pgtui/pgtui/internal/render"
 	"github.com/spf13/cobra"
 )
@@ -95,7 +94,7 @@ func runUsersCreate(ctx context.Context, d *deps, o userCreateOpts, name string)
 	password, generated := o.password, o.password == ""
 	if generated {
 		var err error
-		if password, err = randomHex(24); err != nil {
+		if password, err = pwgen.Generate(); err != nil {
 			return err
 		}
 	}
@@ -111,15 +110,6 @@ func runUsersCreate(ctx context.Context, d *deps, o userCreateOpts, name string)
 		d.printf("  Password:    %s\nSave the password in a secure place, you won't be able to see it again!\n", password)
 	}
 	return nil
-}
-
-// randomHex returns n random bytes as hex (2n characters).
-func randomHex(n int) (string, error) {
-	buf := make([]byte, n)
-	if _, err := rand.Read(buf); err != nil {
-		return "", fmt.Errorf("generate a password: %w", err)
-	}
-	return hex.EncodeToString(buf), nil
 }
 
 func newUsersDelete(d *deps) *cobra.Command {

@@ -8,11 +8,17 @@ import (
 // backend, main passes the terminal and the local platform.
 func newRoot(d *deps) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "pgtui",
-		Short:         "Highly available PostgreSQL from your terminal",
-		Long:          "pgtui creates and operates highly available PostgreSQL clusters: a full-screen cockpit and a flyctl-style CLI.",
+		Use:   "pgtui",
+		Short: "Highly available PostgreSQL from your terminal",
+		Long: `pgtui creates and operates highly available PostgreSQL clusters: a full-screen cockpit and a flyctl-style CLI.
+
+Run without a command to open the cockpit (press ? inside for its keys).`,
+		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runCockpit(cmd.Context(), d)
+		},
 	}
 	root.SetOut(d.Out)
 	root.SetErr(d.Err)
@@ -21,7 +27,7 @@ func newRoot(d *deps) *cobra.Command {
 		root.AddCommand(f())
 	}
 	for _, f := range []func(*deps) *cobra.Command{
-		newPostgres, newStatus, newMachine, newScale, newApps, newSecrets, newRun, newLogs,
+		newPostgres, newStatus, newMachine, newScale, newApps, newSecrets, newRun, newLogs, newChecks, newProxy, newDig, newWireguard,
 	} {
 		root.AddCommand(f(d))
 	}

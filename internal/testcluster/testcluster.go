@@ -41,30 +41,31 @@ type Options struct {
 
 // Cluster is a running test cluster.
 type Cluster struct {
-	Name     string
-	Dir      string
-	Bin      string
-	Etcd     *embedetcd.Server
+	Name string
+	Dir  string
+	Bin  string
+	Etcd *embedetcd.Server
 	// storeProxy sits between the nodes and etcd so a test can cut the
 	// nodes off from the store (StoreOutage) without restarting etcd.
 	storeProxy *proxy.Proxy
 	stopProxy  context.CancelFunc
-	Client   *clientv3.Client
-	Store    *store.Store
-	Nodes    []*Node
-	Password string // of every built-in role
-	opts     Options
+	Client     *clientv3.Client
+	Store      *store.Store
+	Nodes      []*Node
+	Password   string // of every built-in role
+	opts       Options
 }
 
 // Node is one `pgtui node` process.
 type Node struct {
-	Name       string
-	Host       string
-	ProxyPort  int
-	PGPort     int
-	HealthPort int
-	DataDir    string
-	LogPath    string
+	Name        string
+	Host        string
+	ProxyPort   int
+	PGPort      int
+	HealthPort  int
+	MetricsPort int
+	DataDir     string
+	LogPath     string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -152,7 +153,7 @@ func (c *Cluster) startEtcd() error {
 
 func (c *Cluster) newNode(name, host string) (*Node, error) {
 	n := &Node{Name: name, Host: host, DataDir: filepath.Join(c.Dir, name), LogPath: filepath.Join(c.Dir, name+".log")}
-	for _, p := range []*int{&n.ProxyPort, &n.PGPort, &n.HealthPort} {
+	for _, p := range []*int{&n.ProxyPort, &n.PGPort, &n.HealthPort, &n.MetricsPort} {
 		port, err := FreePort(host)
 		if err != nil {
 			return nil, err
@@ -171,7 +172,8 @@ func (c *Cluster) StartNode(n *Node) error {
 	}
 	args := []string{"node", "--name", n.Name, "--cluster", c.Name, "--data-dir", n.DataDir, "--listen", n.Host,
 		"--etcd-endpoints", "http://" + c.storeProxy.Addr().String(),
-		"--proxy-port", strconv.Itoa(n.ProxyPort), "--pg-port", strconv.Itoa(n.PGPort), "--health-port", strconv.Itoa(n.HealthPort)}
+		"--proxy-port", strconv.Itoa(n.ProxyPort), "--pg-port", strconv.Itoa(n.PGPort), "--health-port", strconv.Itoa(n.HealthPort),
+		"--metrics-port", strconv.Itoa(n.MetricsPort)}
 	if c.opts.Async {
 		args = append(args, "--async")
 	}

@@ -32,6 +32,7 @@ func (pr *pair) close() {
 func (p *Proxy) handle(ctx context.Context, c net.Conn) {
 	pr, dctx := p.register(ctx, c)
 	if pr == nil {
+		p.log.Debug("proxy refused", "client", c.RemoteAddr())
 		p.stats.refused.Add(1)
 		c.Close()
 		return

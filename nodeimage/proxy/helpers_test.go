@@ -92,11 +92,15 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func startProxy(tb testing.TB, t Target) *runningProxy {
+// startProxy serves with target t; setup runs before Serve starts.
+func startProxy(tb testing.TB, t Target, setup ...func(*Proxy)) *runningProxy {
 	tb.Helper()
 	p := New("127.0.0.1:0", testLogger())
 	if err := p.Listen(); err != nil {
 		tb.Fatal(err)
+	}
+	for _, f := range setup {
+		f(p)
 	}
 	if t != (Target{}) {
 		p.SetTarget(t)
@@ -135,7 +139,7 @@ func dial(tb testing.TB, addr string) *net.TCPConn {
 	return c.(*net.TCPConn)
 }
 
-func (rp *runningProxy) dial(tb testing.TB) *net.TCPConn {
+func (rp *runningProxy) connect(tb testing.TB) *net.TCPConn {
 	tb.Helper()
 	return dial(tb, rp.Addr().String())
 }

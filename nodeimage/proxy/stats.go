@@ -7,7 +7,7 @@ type Stats struct {
 	Active            int64  // connections registered and not yet finished
 	Accepted          uint64 // every accepted client, refused ones included
 	BytesIn, BytesOut uint64 // client->leader, leader->client; added when a direction ends
-	Closed            uint64 // connections that were let in and have finished
+	Closed            uint64 // let-in connections that have finished, failed dials included
 	Refused           uint64 // closed at once: no leader, fenced or shutting down
 }
 

@@ -45,12 +45,12 @@ func (p *Proxy) Current() Target {
 // Idempotent; only the first call logs.
 func (p *Proxy) Fence(reason string) {
 	p.mu.Lock()
-	was := p.fenced
+	was, gen := p.fenced, p.target.Generation
 	p.fenced = true
 	n := p.closeAllLocked()
 	p.mu.Unlock()
 	if !was {
-		p.log.Warn("proxy fenced", "reason", reason, "generation", p.Current().Generation, "closed", n)
+		p.log.Warn("proxy fenced", "reason", reason, "generation", gen, "closed", n)
 	}
 }
 

@@ -128,7 +128,7 @@ func (m *Model) View() string {
 	case !m.loaded:
 		return m.c.Theme.Dim.Render("Loading clusters…")
 	case len(m.clusters) == 0:
-		return "No clusters yet.\n\n" + m.c.Theme.Dim.Render("Press n to create one.")
+		return "No clusters yet.\n\n" + m.c.Theme.Dim.Render("Press "+m.keys.Create.Help().Key+" to create one.")
 	}
 	return m.table.View(m.c.Width, m.c.Height)
 }

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"sync"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/mattn/go-isatty"
+	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/internal/render"
+	"github.com/pgtui/pgtui/tui"
+)
+
+// errNoTerminal is `pgtui` without a terminal to draw on.
+var errNoTerminal = errors.New("the cockpit needs a terminal: run it in one, or use a command (see `pgtui --help`)")
+
+// runCockpit opens the full-screen cockpit on the platform.
+func runCockpit(ctx context.Context, d *deps) error {
+	if !isTerminal(d.In) || !isTerminal(d.Out) {
+		return errNoTerminal
+	}
+	b, err := d.backend()
+	if err != nil {
+		return err
+	}
+	targets := newPSQLTargets(exec.LookPath)
+	o := tui.Options{Backend: b, PSQLTarget: targets.Command, OnCredentials: targets.Remember}
+	// OSC 52 copies go to stderr when it is the terminal, never through
+	// the renderer's stdout; otherwise the copy key says it cannot copy.
+	if isTerminal(d.Err) {
+		o.Clipboard = d.Err
+	}
+	m := tui.New(o)
+	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx),
+		tea.WithInput(d.In), tea.WithOutput(d.Out))
+	if _, err := p.Run(); err != nil && !(errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil) {
+		return fmt.Errorf("cockpit: %w", err)
+	}
+	return nil
+}
+
+// isTerminal reports whether a stream of deps is a terminal.
+func isTerminal(s any) bool {
+	f, ok := s.(*os.File)
+	return ok && isatty.IsTerminal(f.Fd())
+}
+
+// psqlTargets remembers the credentials of the clusters created in this
+// session (the only time the platform reveals a password) and builds
+// psql commands from them.
+type psqlTargets struct {
+	lookPath func(string) (string, error)
+	mu       sync.Mutex
+	creds    map[string]backend.Credentials
+}
+
+func newPSQLTargets(lookPath func(string) (string, error)) *psqlTargets {
+	return &psqlTargets{lookPath: lookPath, creds: map[string]backend.Credentials{}}
+}
+
+// Remember keeps a new cluster's credentials in memory for psql.
+func (s *psqlTargets) Remember(cluster string, c backend.Credentials) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.creds[cluster] = c
+}
+
+// Command is `psql URL` for a cluster created in this session.
+func (s *psqlTargets) Command(cluster string) (*exec.Cmd, error) {
+	s.mu.Lock()
+	c, ok := s.creds[cluster]
+	s.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("no password for %s in this session: it is shown only when the cluster is created; run psql with the URL you saved", cluster)
+	}
+	path, err := s.lookPath("psql")
+	if err != nil {
+		return nil, errors.New("psql is not installed: install the PostgreSQL client (`make deps`)")
+	}
+	return psqlCommand(path, c)
+}
+
+// psqlCommand runs psql on the URL that reaches the cluster from this
+// machine. The password travels in PGPASSWORD, not in the arguments that
+// any user can read in the process list.
+func psqlCommand(path string, c backend.Credentials) (*exec.Cmd, error) {
+	raw := c.LocalURL
+	if raw == "" {
+		raw = render.ConnectionString(c)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return nil, fmt.Errorf("connection URL of %s is not usable", c.Hostname)
+	}
+	password, _ := u.User.Password()
+	u.User = url.User(u.User.Username())
+	cmd := exec.Command(path, u.String())
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+password)
+	return cmd, nil
+}

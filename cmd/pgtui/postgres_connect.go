@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+
+	"github.com/spf13/cobra"
+)
+
+func newPostgresConnect(d *deps) *cobra.Command {
+	var app, database, user, password string
+	cmd := &cobra.Command{
+		Use:   "connect -a NAME [--database D] [--user U] [--password P]",
+		Short: "Run psql on a cluster's leader through the WireGuard tunnel",
+		Long: `Run your psql against NAME.internal:5432 (the leader) through the WireGuard
+tunnel, as the superuser unless --user is given. On a terminal psql is
+interactive; otherwise it runs the SQL on standard input and stops at the first
+error. pgtui exits with psql's status.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runPostgresConnect(cmd.Context(), d, app, database, user, password)
+		},
+	}
+	addAppFlag(cmd, &app, "the cluster")
+	cmd.Flags().StringVarP(&database, "database", "d", "postgres", "database to connect to")
+	cmd.Flags().StringVarP(&user, "user", "u", "", "user (default: the superuser postgres)")
+	cmd.Flags().StringVarP(&password, "password", "p", "", "password of --user")
+	return cmd
+}
+
+func runPostgresConnect(ctx context.Context, d *deps, app, database, user, password string) error {
+	if err := requireApp(app); err != nil {
+		return err
+	}
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		return errors.New("psql not found: install it with apt-get install postgresql-client")
+	}
+	tc, ci, err := openAppTunnel(ctx, d, app)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	if _, err := tc.Resolve(ctx, ci.Host); err != nil {
+		return fmt.Errorf("%s: %w", app, err)
+	}
+	if user == "" {
+		user, password = ci.User, ci.Password
+	}
+	ln, err := listenLocal(0)
+	if err != nil {
+		return err
+	}
+	// The forward outlives a Ctrl-C (which cancels ctx): psql handles it.
+	fctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() {
+		done <- tc.Forward(fctx, ln, net.JoinHostPort(ci.Host, strconv.Itoa(ci.Port)), func(err error) {
+			_, _ = fmt.Fprintf(d.Err, "connect: %v\n", err)
+		})
+	}()
+	defer func() { stop(); <-done }()
+	port := ln.Addr().(*net.TCPAddr).Port
+	args := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", user, "-d", database}
+	if !d.IsTTY {
+		args = append(args, "-v", "ON_ERROR_STOP=1")
+	}
+	// Not CommandContext: on Ctrl-C the terminal signals psql too, which
+	// cancels its query and goes on; killing it would lose the session.
+	c := exec.Command(psql, args...)
+	c.Stdin, c.Stdout, c.Stderr = d.In, d.Out, d.Err
+	c.Env = append(os.Environ(), "PGPASSWORD="+password, "PGSSLMODE=disable", "PGAPPNAME=pgtui-connect")
+	err = c.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return exitError{code: exitCode(ee)}
+	}
+	if err != nil {
+		return fmt.Errorf("run psql: %w", err)
+	}
+	return nil
+}

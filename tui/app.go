@@ -1,0 +1,242 @@
+// Package tui is the cockpit's shell: a stack of panes built from a
+// registry, the global keys, the generated help overlay, the `:` command
+// palette and the status line. It routes every message to the pane it
+// belongs to and never talks to the backend itself.
+package tui
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/views"
+)
+
+// Options are what the cockpit is built from.
+type Options struct {
+	Backend backend.Backend
+	// Clock defaults to time.Now.
+	Clock func() time.Time
+	// Theme defaults to views.DefaultTheme, or views.MonoTheme when
+	// NO_COLOR is set (https://no-color.org).
+	Theme *views.Theme
+	// PSQLTarget builds the psql command for a cluster; nil makes the
+	// psql key report that it is unavailable.
+	PSQLTarget func(cluster string) (*exec.Cmd, error)
+	// OnCredentials receives a new cluster's credentials once, as the
+	// wizard sees them, so PSQLTarget can use them.
+	OnCredentials func(cluster string, c backend.Credentials)
+	// Clipboard receives OSC 52 copies (the terminal); nil disables copy.
+	Clipboard io.Writer
+	// Getenv reads NO_COLOR; defaults to os.Getenv.
+	Getenv func(string) string
+}
+
+// entry is a pane on the stack with what it was opened on.
+type entry struct {
+	id    int
+	route views.Route
+	args  views.Args
+	pane  views.Pane
+}
+
+// Model is the root model.
+type Model struct {
+	opts      Options
+	theme     *views.Theme
+	keys      KeyMap
+	help      help.Model
+	reg       map[views.Route]route
+	stack     []entry
+	nextID    int
+	width     int
+	height    int
+	palette   textinput.Model
+	paletteOn bool
+	helpOn    bool
+	status    statusLine
+}
+
+var _ tea.Model = (*Model)(nil)
+
+// New builds the cockpit; Init opens the clusters list.
+func New(o Options) *Model {
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	t := o.Theme
+	if t == nil {
+		t = PickTheme(o.Getenv)
+	}
+	return &Model{opts: o, theme: t, keys: DefaultKeyMap(), help: t.NewHelp(), reg: registry(),
+		width: 80, height: 24, palette: newPaletteInput(t), status: newStatusLine(t)}
+}
+
+// PickTheme is MonoTheme when NO_COLOR is set to anything non-empty.
+func PickTheme(getenv func(string) string) *views.Theme {
+	if getenv("NO_COLOR") != "" {
+		return views.MonoTheme()
+	}
+	return views.DefaultTheme()
+}
+
+// Init opens the home pane.
+func (m *Model) Init() tea.Cmd { return m.open(views.RouteClusters, views.Args{}) }
+
+// psqlReadyMsg carries the psql command to run in the foreground.
+type psqlReadyMsg struct {
+	cluster string
+	cmd     *exec.Cmd
+}
+
+// Update routes a message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.Width = msg.Width
+		for _, e := range m.stack {
+			e.pane.SetSize(m.paneSize())
+		}
+		return m, nil
+	case tea.KeyMsg:
+		return m, m.onKey(msg)
+	case tea.MouseMsg:
+		return m, nil
+	case views.ResultMsg:
+		return m, m.route(msg)
+	case views.OpenPaneMsg:
+		return m, m.open(msg.Route, msg.Args)
+	case views.BackMsg:
+		return m, m.pop()
+	case views.TaskDoneMsg:
+		cmd := m.status.update(msg)
+		if r, ok := msg.Result.(views.ResultMsg); ok {
+			cmd = tea.Batch(cmd, m.route(r))
+		}
+		return m, cmd
+	case views.ErrMsg, views.FlashMsg, views.TaskStartMsg, spinner.TickMsg, clearFlashMsg:
+		return m, m.status.update(msg)
+	case views.PSQLMsg:
+		return m, m.psql(msg.Cluster)
+	case psqlReadyMsg:
+		return m, tea.ExecProcess(msg.cmd, func(err error) tea.Msg {
+			if err != nil {
+				return views.ErrMsg{Err: fmt.Errorf("psql on %s: %w", msg.cluster, err)}
+			}
+			return views.FlashMsg{Text: "psql on " + msg.cluster + " ended"}
+		})
+	case views.CredentialsMsg:
+		if f := m.opts.OnCredentials; f != nil {
+			f(msg.Cluster, msg.Creds) // an in-memory store, no I/O
+		}
+		return m, nil
+	}
+	return m, m.toTop(msg)
+}
+
+// psql asks PSQLTarget for the command off the update loop.
+func (m *Model) psql(cluster string) tea.Cmd {
+	target := m.opts.PSQLTarget
+	if target == nil {
+		return views.Err(fmt.Errorf("psql: this cockpit has no way to start psql"))
+	}
+	return func() tea.Msg {
+		cmd, err := target(cluster)
+		if err != nil {
+			return views.ErrMsg{Err: fmt.Errorf("psql on %s: %w", cluster, err)}
+		}
+		return psqlReadyMsg{cluster: cluster, cmd: cmd}
+	}
+}
+
+// onKey applies the global keys unless the top pane captures input.
+func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
+	if key.Matches(k, m.keys.ForceQuit) {
+		return m.quit()
+	}
+	m.status.clearError()
+	switch {
+	case m.paletteOn:
+		return m.onPaletteKey(k)
+	case m.helpOn:
+		if key.Matches(k, m.keys.Quit) {
+			return m.quit()
+		}
+		if key.Matches(k, m.keys.Close) {
+			m.helpOn = false
+		}
+		return nil
+	}
+	if top := m.top(); top != nil && top.pane.Capturing() {
+		return m.toTop(k)
+	}
+	switch {
+	case key.Matches(k, m.keys.Quit):
+		return m.quit()
+	case key.Matches(k, m.keys.Help):
+		m.helpOn = true
+	case key.Matches(k, m.keys.Palette):
+		m.paletteOn = true
+		m.palette.Reset()
+		return m.palette.Focus()
+	case key.Matches(k, m.keys.Back):
+		return m.pop()
+	case key.Matches(k, m.keys.Next):
+		return m.rotate()
+	default:
+		return m.toTop(k)
+	}
+	return nil
+}
+
+func (m *Model) onPaletteKey(k tea.KeyMsg) tea.Cmd {
+	switch {
+	case key.Matches(k, m.keys.Back):
+		m.paletteOn = false
+		return nil
+	case key.Matches(k, m.keys.Run):
+		m.paletteOn = false
+		return m.run(m.palette.Value())
+	}
+	var cmd tea.Cmd
+	m.palette, cmd = m.palette.Update(k)
+	return cmd
+}
+
+// run executes a palette line.
+func (m *Model) run(line string) tea.Cmd {
+	c, cluster, err := parseCommand(line)
+	if err != nil {
+		return views.Err(err)
+	}
+	if c.quit {
+		return m.quit()
+	}
+	if cluster == "" {
+		cluster = m.currentCluster()
+	}
+	return m.open(c.route, views.Args{Cluster: cluster})
+}
+
+// quit stops every pane and ends the program.
+func (m *Model) quit() tea.Cmd {
+	for _, e := range m.stack {
+		e.pane.Stop()
+		if c, ok := e.pane.(views.Closer); ok {
+			c.Close()
+		}
+	}
+	return tea.Quit
+}

@@ -1,0 +1,320 @@
+package tui
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/fake"
+	"github.com/pgtui/pgtui/views"
+	vt "github.com/pgtui/pgtui/views/viewstest"
+)
+
+func TestMain(m *testing.M) {
+	lipgloss.SetColorProfile(termenv.Ascii)
+	os.Exit(m.Run())
+}
+
+const name = "md-postgres-500"
+
+func seeded(t *testing.T) *fake.Backend {
+	f := fake.New()
+	vt.Seed(t, f, name, 2)
+	vt.Seed(t, f, "orders-db", 3)
+	return f
+}
+
+func newModel(b backend.Backend) *Model {
+	return New(Options{Backend: b, Clock: vt.Now, Theme: views.DefaultTheme()})
+}
+
+// drive runs cmd and feeds what it yields back into m, as the program
+// would, until nothing quick is left; commands that wait (ticks) are
+// abandoned after a moment. It returns the messages m was given.
+func drive(m *Model, cmd tea.Cmd) []tea.Msg {
+	var seen []tea.Msg
+	for queue := []tea.Cmd{cmd}; len(queue) > 0; queue = queue[1:] {
+		if queue[0] == nil {
+			continue
+		}
+		ch := make(chan tea.Msg, 1)
+		go func(c tea.Cmd) { ch <- c() }(queue[0])
+		var msg tea.Msg
+		select {
+		case msg = <-ch:
+		case <-time.After(30 * time.Millisecond):
+			continue
+		}
+		if cmds := vt.Cmds(msg); cmds != nil {
+			queue = append(queue, cmds...)
+			continue
+		}
+		if _, ok := msg.(tea.QuitMsg); ok {
+			seen = append(seen, msg)
+			continue
+		}
+		seen = append(seen, msg)
+		_, next := m.Update(msg)
+		queue = append(queue, next)
+	}
+	return seen
+}
+
+func started(t *testing.T, b backend.Backend) *Model {
+	t.Helper()
+	m := newModel(b)
+	m.Update(tea.WindowSizeMsg{Width: vt.Width, Height: vt.Height})
+	drive(m, m.Init())
+	return m
+}
+
+func press(m *Model, keys ...string) []tea.Msg {
+	var seen []tea.Msg
+	for _, k := range keys {
+		_, cmd := m.Update(vt.Key(k))
+		seen = append(seen, drive(m, cmd)...)
+	}
+	return seen
+}
+
+func typeLine(m *Model, s string) {
+	for _, r := range s {
+		press(m, string(r))
+	}
+}
+
+func routes(m *Model) string {
+	var rs []string
+	for _, e := range m.stack {
+		rs = append(rs, string(e.route)+":"+e.args.Cluster)
+	}
+	return strings.Join(rs, " ")
+}
+
+func quits(msgs []tea.Msg) bool {
+	for _, msg := range msgs {
+		if _, ok := msg.(tea.QuitMsg); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func TestEnterEscAndTab(t *testing.T) {
+	m := started(t, seeded(t))
+	press(m, "enter")
+	if got := routes(m); got != "clusters: status:md-postgres-500" {
+		t.Fatalf("after enter: %s", got)
+	}
+	press(m, "t")
+	press(m, "tab")
+	if got := routes(m); got != "status:md-postgres-500 timeline:md-postgres-500 clusters:" {
+		t.Fatalf("after tab: %s", got)
+	}
+	press(m, "esc", "esc", "esc", "esc")
+	if got := routes(m); got != "status:md-postgres-500" {
+		t.Fatalf("esc must keep the last pane: %s", got)
+	}
+}
+
+func TestQuitUnlessCapturing(t *testing.T) {
+	m := started(t, seeded(t))
+	press(m, "n")
+	if top := m.top(); top.route != views.RouteCreate || !top.pane.Capturing() {
+		t.Fatalf("n opened %s", routes(m))
+	}
+	if quits(press(m, "q")) {
+		t.Fatal("q quit while the wizard had a field focused")
+	}
+	if !strings.Contains(m.View(), "q") {
+		t.Fatal("q was not typed into the field")
+	}
+	if !quits(press(m, "ctrl+c")) {
+		t.Fatal("ctrl+c did not quit")
+	}
+	m = started(t, seeded(t))
+	if !quits(press(m, "q")) {
+		t.Fatal("q did not quit on the clusters list")
+	}
+}
+
+func TestPalette(t *testing.T) {
+	m := started(t, seeded(t))
+	press(m, ":")
+	typeLine(m, "users orders-db")
+	press(m, "enter")
+	if got := routes(m); got != "clusters: users:orders-db" {
+		t.Fatalf("after :users orders-db: %s", got)
+	}
+	press(m, ":")
+	typeLine(m, "timeline")
+	press(m, "enter")
+	if got := m.top(); got.route != views.RouteTimeline || got.args.Cluster != "orders-db" {
+		t.Fatalf(":timeline took the cluster from context? %s", routes(m))
+	}
+	press(m, ":")
+	typeLine(m, "nope")
+	press(m, "enter")
+	if got := m.status.err; !strings.Contains(got, "unknown command :nope") {
+		t.Fatalf(":nope: status %q", got)
+	}
+	for _, line := range []string{"checks", "logs", "dbs", "status", "clusters"} {
+		press(m, ":")
+		typeLine(m, line)
+		press(m, "enter")
+		if top := m.top(); string(top.route) != line || m.status.err != "" {
+			t.Fatalf(":%s opened %s (status %q)", line, routes(m), m.status.err)
+		}
+	}
+	press(m, ":")
+	typeLine(m, "quit")
+	if !quits(press(m, "enter")) {
+		t.Fatal(":quit did not quit")
+	}
+}
+
+func TestPaletteNeedsACluster(t *testing.T) {
+	m := started(t, fake.New())
+	press(m, ":")
+	typeLine(m, "status")
+	press(m, "enter")
+	if !strings.Contains(m.status.err, ":status needs a cluster") {
+		t.Fatalf("status line %q", m.status.err)
+	}
+	press(m, "down")
+	if m.status.err != "" {
+		t.Fatal("the error outlived the next key")
+	}
+}
+
+// TestHelpListsEveryEnabledBinding: the overlay is generated from the
+// key maps, so it shows exactly the enabled bindings of the pane.
+func TestHelpListsEveryEnabledBinding(t *testing.T) {
+	m := started(t, seeded(t))
+	press(m, "enter", "?")
+	view := m.View()
+	enabled, disabled := 0, 0
+	for _, g := range m.helpGroups() {
+		for _, b := range g {
+			h := b.Help()
+			if !b.Enabled() {
+				disabled++
+				if strings.Contains(view, h.Desc) {
+					t.Errorf("disabled binding %q shown", h.Desc)
+				}
+				continue
+			}
+			enabled++
+			if !strings.Contains(view, h.Key) || !strings.Contains(view, h.Desc) {
+				t.Errorf("help lacks %s %s", h.Key, h.Desc)
+			}
+		}
+	}
+	if enabled != 21 || disabled != 1 {
+		t.Fatalf("%d enabled, %d disabled bindings; want 21 and 1 (start machine on a running one)", enabled, disabled)
+	}
+	press(m, "esc")
+	if m.helpOn || m.top().route != views.RouteStatus {
+		t.Fatal("esc closed more than the overlay")
+	}
+}
+
+func TestResultsGoToTheirPaneAndClosedPanesDropThem(t *testing.T) {
+	f := seeded(t)
+	m := started(t, f)
+	press(m, "enter")
+	status := m.top()
+	id := status.id
+	fetch := status.pane.Start() // a fetch in flight...
+	press(m, "esc")              // ...when the pane is closed
+	if cmd := m.route(fetch().(views.ResultMsg)); cmd != nil {
+		t.Fatal("a closed pane's result was used")
+	}
+	press(m, "down", "enter")
+	if m.top().id == id {
+		t.Fatal("a closed pane came back")
+	}
+}
+
+func TestPSQL(t *testing.T) {
+	m := started(t, seeded(t))
+	press(m, "enter", "p")
+	if !strings.Contains(m.status.err, "no way to start psql") {
+		t.Fatalf("without a target: %q", m.status.err)
+	}
+	var asked string
+	m.opts.PSQLTarget = func(c string) (*exec.Cmd, error) { asked = c; return nil, errors.New("no credentials") }
+	press(m, "p")
+	if asked != name || !strings.Contains(m.status.err, "psql on md-postgres-500: no credentials") {
+		t.Fatalf("asked %q, status %q", asked, m.status.err)
+	}
+	m.opts.PSQLTarget = func(string) (*exec.Cmd, error) { return exec.Command("true"), nil }
+	_, cmd := m.Update(vt.Key("p"))
+	_, cmd = m.Update(cmd())
+	ready, ok := cmd().(psqlReadyMsg)
+	if !ok {
+		t.Fatal("no psql command")
+	}
+	if _, exec := m.Update(ready); exec == nil {
+		t.Fatal("psql was not run")
+	}
+}
+
+func TestCredentialsReachTheStore(t *testing.T) {
+	var got string
+	m := started(t, fake.New())
+	m.opts.OnCredentials = func(c string, cr backend.Credentials) { got = c + " " + cr.Username }
+	m.Update(views.CredentialsMsg{Cluster: name, Creds: backend.Credentials{Username: "postgres"}})
+	if got != name+" postgres" {
+		t.Fatalf("store got %q", got)
+	}
+}
+
+func TestTasksInStatusLine(t *testing.T) {
+	m := started(t, fake.New())
+	m.Update(views.TaskStartMsg{ID: "a", Text: "Switching over…"})
+	if !strings.Contains(m.status.view(80), "Switching over…") {
+		t.Fatalf("status %q", m.status.view(80))
+	}
+	m.Update(views.TaskDoneMsg{ID: "a", Err: errors.New("switchover of x: no replica")})
+	if got := m.status.view(80); !strings.Contains(got, "no replica") || strings.Contains(got, "Switching") {
+		t.Fatalf("status %q", got)
+	}
+}
+
+func TestNoColorPicksMono(t *testing.T) {
+	if !PickTheme(func(string) string { return "1" }).Mono {
+		t.Fatal("NO_COLOR=1 did not pick the mono theme")
+	}
+	if PickTheme(func(string) string { return "" }).Mono {
+		t.Fatal("mono without NO_COLOR")
+	}
+	m := New(Options{Backend: fake.New(), Getenv: func(k string) string {
+		if k == "NO_COLOR" {
+			return "yes"
+		}
+		return ""
+	}})
+	if !m.theme.Mono {
+		t.Fatal("New ignored NO_COLOR")
+	}
+}
+
+func TestTitleKeepsTheCurrentPane(t *testing.T) {
+	m := started(t, seeded(t))
+	press(m, "enter", "t", "c", "l")
+	press(m, ":")
+	typeLine(m, "users")
+	press(m, "enter")
+	title := strings.Split(m.View(), "\n")[0]
+	if !strings.HasSuffix(title, "users md-postgres-500") || !strings.Contains(title, "… ") || lipgloss.Width(title) > 80 {
+		t.Fatalf("title %q", title)
+	}
+}

@@ -1,0 +1,41 @@
+package tui
+
+import (
+	"fmt"
+
+	"github.com/pgtui/pgtui/views"
+	"github.com/pgtui/pgtui/views/checks"
+	"github.com/pgtui/pgtui/views/clusters"
+	"github.com/pgtui/pgtui/views/dbs"
+	"github.com/pgtui/pgtui/views/logs"
+	"github.com/pgtui/pgtui/views/status"
+	"github.com/pgtui/pgtui/views/timeline"
+	"github.com/pgtui/pgtui/views/users"
+	"github.com/pgtui/pgtui/views/wizard"
+)
+
+// builder makes a pane (k9s' registrar: route -> constructor).
+type builder func(views.Common, views.Args) views.Pane
+
+// route is a registry entry.
+type route struct {
+	build       builder
+	needCluster bool
+}
+
+// registry lists the panes the shell can open.
+func registry() map[views.Route]route {
+	return map[views.Route]route{
+		views.RouteClusters: {build: func(c views.Common, a views.Args) views.Pane { return clusters.New(c, a) }},
+		views.RouteCreate:   {build: func(c views.Common, a views.Args) views.Pane { return wizard.New(c, a) }},
+		views.RouteStatus:   {build: func(c views.Common, a views.Args) views.Pane { return status.New(c, a) }, needCluster: true},
+		views.RouteUsers:    {build: func(c views.Common, a views.Args) views.Pane { return users.New(c, a) }, needCluster: true},
+		views.RouteDBs:      {build: func(c views.Common, a views.Args) views.Pane { return dbs.New(c, a) }, needCluster: true},
+		views.RouteTimeline: {build: func(c views.Common, a views.Args) views.Pane { return timeline.New(c, a) }, needCluster: true},
+		views.RouteChecks:   {build: func(c views.Common, a views.Args) views.Pane { return checks.New(c, a) }, needCluster: true},
+		views.RouteLogs:     {build: func(c views.Common, a views.Args) views.Pane { return logs.New(c, a) }, needCluster: true},
+	}
+}
+
+// unknownRoute is an OpenPaneMsg for a pane the registry lacks.
+func unknownRoute(r views.Route) error { return fmt.Errorf("no pane %q", r) }

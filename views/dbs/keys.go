@@ -1,0 +1,30 @@
+package dbs
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/pgtui/pgtui/views"
+)
+
+// KeyMap is the databases pane's keys.
+type KeyMap struct {
+	views.ListKeys
+	Create key.Binding
+	Drop   key.Binding
+}
+
+// NewKeyMap returns the default keys.
+func NewKeyMap() KeyMap {
+	return KeyMap{
+		ListKeys: views.NewListKeys(),
+		Create:   key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new database")),
+		Drop:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "drop database")),
+	}
+}
+
+// ShortHelp is the footer.
+func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Create, k.Drop, k.Refresh} }
+
+// FullHelp is the help overlay.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.Refresh}, {k.Create, k.Drop}}
+}

@@ -1,0 +1,204 @@
+// Package logs follows a cluster's log lines (every process of every
+// machine) as `pgtui logs` does, keeping the newest in a bounded buffer.
+package logs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/views"
+)
+
+// keep is how many lines the pane holds.
+const keep = 5000
+
+// Model is the logs pane of one cluster.
+type Model struct {
+	c        views.Common
+	cluster  string
+	keys     KeyMap
+	buf      *ring
+	machines []string // in order of first line
+	machine  string   // "" = all
+	paused   bool
+	scroll   int // lines up from the newest while paused
+	gen      int
+	stream   <-chan backend.LogLine
+	cancel   context.CancelFunc
+	ended    bool
+}
+
+var _ views.Pane = (*Model)(nil)
+
+// New builds the logs pane of args.Cluster.
+func New(c views.Common, args views.Args) *Model {
+	return &Model{c: c, cluster: args.Cluster, keys: NewKeyMap(), buf: newRing(keep)}
+}
+
+// Init does nothing: Start opens the stream.
+func (m *Model) Init() tea.Cmd { return nil }
+
+// Start opens the stream afresh (the backend replays recent lines).
+func (m *Model) Start() tea.Cmd {
+	m.Stop()
+	m.buf.reset()
+	m.ended = false
+	ctx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	return views.Stamp(m.c.PaneID, m.gen, open(ctx, m.c.Backend, m.cluster))
+}
+
+// Stop ends the stream; lines still in flight are dropped.
+func (m *Model) Stop() {
+	m.gen++
+	if m.cancel != nil {
+		m.cancel()
+		m.cancel = nil
+	}
+}
+
+// Title names the pane.
+func (m *Model) Title() string { return "logs " + m.cluster }
+
+// Capturing is false: the pane holds no text input.
+func (m *Model) Capturing() bool { return false }
+
+// SetSize records the pane's area.
+func (m *Model) SetSize(w, h int) { m.c.Width, m.c.Height = w, h }
+
+// ShortHelp is the footer.
+func (m *Model) ShortHelp() []key.Binding { return m.keys.ShortHelp() }
+
+// FullHelp is the help overlay.
+func (m *Model) FullHelp() [][]key.Binding { return m.keys.FullHelp() }
+
+// Update handles the stream and keys.
+func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
+	switch msg := msg.(type) {
+	case views.ResultMsg:
+		if msg.Seq != m.gen {
+			return m, nil
+		}
+		return m, m.onStream(msg.Msg)
+	case tea.KeyMsg:
+		m.onKey(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) onStream(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case openedMsg:
+		if msg.err != nil {
+			m.ended = true
+			return views.Err(msg.err)
+		}
+		m.stream = msg.lines
+		return views.Stamp(m.c.PaneID, m.gen, next(m.stream))
+	case linesMsg:
+		for _, l := range msg.lines {
+			m.add(l)
+		}
+		if msg.closed {
+			m.ended = true
+			return nil
+		}
+		return views.Stamp(m.c.PaneID, m.gen, next(m.stream))
+	}
+	return nil
+}
+
+func (m *Model) add(l backend.LogLine) {
+	if !contains(m.machines, l.Machine) {
+		m.machines = append(m.machines, l.Machine)
+	}
+	m.buf.add(l)
+	if m.paused {
+		m.scroll++
+	}
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Model) onKey(k tea.KeyMsg) {
+	switch {
+	case key.Matches(k, m.keys.Pause):
+		m.paused = !m.paused
+		m.scroll = 0
+	case key.Matches(k, m.keys.Up):
+		m.paused = true
+		m.scroll = min(m.scroll+1, max(m.buf.n-1, 0))
+	case key.Matches(k, m.keys.Down):
+		m.scroll = max(m.scroll-1, 0)
+	case key.Matches(k, m.keys.Machine):
+		m.machine = nextMachine(m.machines, m.machine)
+		m.scroll = 0
+	}
+}
+
+// nextMachine cycles "" (all) -> each machine -> "".
+func nextMachine(ms []string, cur string) string {
+	if cur == "" {
+		if len(ms) == 0 {
+			return ""
+		}
+		return ms[0]
+	}
+	for i, id := range ms {
+		if id == cur && i+1 < len(ms) {
+			return ms[i+1]
+		}
+	}
+	return ""
+}
+
+// View draws the newest lines that fit (or older ones while scrolled).
+func (m *Model) View() string {
+	t := m.c.Theme
+	which := "all machines"
+	if m.machine != "" {
+		which = "machine " + m.machine
+	}
+	state := "following"
+	switch {
+	case m.ended:
+		state = "stream ended"
+	case m.paused:
+		state = "paused"
+	}
+	head := t.Header.Render(fmt.Sprintf("Logs of %s", m.cluster)) + t.Dim.Render(fmt.Sprintf("  %s, %s", which, state))
+	lines := m.buf.lines(func(l backend.LogLine) bool { return m.machine == "" || l.Machine == m.machine })
+	room := max(m.c.Height-2, 1)
+	end := max(len(lines)-m.scroll, min(room, len(lines)))
+	from := max(end-room, 0)
+	out := []string{head, ""}
+	for _, l := range lines[from:end] {
+		out = append(out, views.Truncate(format(l), m.c.Width))
+	}
+	if len(lines) == 0 {
+		out = append(out, t.Dim.Render("No log lines yet."))
+	}
+	return strings.Join(out, "\n")
+}
+
+// format is a log line for an 80-column screen: time, machine, process,
+// level, message.
+func format(l backend.LogLine) string {
+	level := l.Level
+	if level == "" {
+		level = "info"
+	}
+	return fmt.Sprintf("%s %s %-8s [%s] %s", l.Time.Format("15:04:05"), l.Machine, l.Proc, level,
+		strings.ReplaceAll(l.Message, "\n", "↩︎"))
+}

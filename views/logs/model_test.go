@@ -1,0 +1,96 @@
+package logs
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/fake"
+	"github.com/pgtui/pgtui/views"
+	vt "github.com/pgtui/pgtui/views/viewstest"
+)
+
+func TestMain(m *testing.M) {
+	lipgloss.SetColorProfile(termenv.Ascii)
+	os.Exit(m.Run())
+}
+
+const name = "md-postgres-500"
+
+func seeded(t *testing.T) *fake.Backend {
+	f := fake.New()
+	vt.Seed(t, f, name, 2)
+	return f
+}
+
+func TestLogsGolden(t *testing.T) {
+	tm := vt.Run(t, New(vt.Common(seeded(t)), views.Args{Cluster: name}))
+	vt.WaitFor(t, tm, "exporter running on da8141e7")
+	vt.Keys(tm, "m")
+	vt.WaitFor(t, tm, "machine 6b97fa06")
+	vt.Golden(t, tm)
+}
+
+// TestStreamDrainsInBatchesAndKeepsTheNewest feeds 12k lines through
+// the stream commands: they arrive in batches, the buffer keeps the
+// newest, and the view shows the tail.
+func TestStreamDrainsInBatchesAndKeepsTheNewest(t *testing.T) {
+	m := New(vt.Common(fake.New()), views.Args{Cluster: name})
+	m.SetSize(vt.Width, vt.Height)
+	m.Start()
+	ch := make(chan backend.LogLine, 12000)
+	for i := range 12000 {
+		ch <- backend.LogLine{Time: vt.Now().Add(time.Duration(i) * time.Millisecond), Machine: "6b97fa06", Proc: "postgres", Message: fmt.Sprint("line ", i)}
+	}
+	close(ch)
+	_, cmd := m.Update(views.ResultMsg{PaneID: 1, Seq: m.gen, Msg: openedMsg{lines: ch}})
+	msgs := 0
+	for cmd != nil {
+		msgs++
+		_, cmd = m.Update(cmd())
+	}
+	if msgs > 12000/drainMax+2 {
+		t.Fatalf("%d messages for 12000 lines", msgs)
+	}
+	if m.buf.n != keep || !m.ended {
+		t.Fatalf("kept %d, ended %v", m.buf.n, m.ended)
+	}
+	if v := m.View(); !strings.Contains(v, "line 11999") || strings.Contains(v, "line 6999\n") {
+		t.Fatalf("view:\n%s", v)
+	}
+}
+
+func TestStoppedStreamDropsLines(t *testing.T) {
+	m := New(vt.Common(seeded(t)), views.Args{Cluster: name})
+	opened := m.Start()()
+	m.Stop()
+	if _, cmd := m.Update(opened); cmd != nil {
+		t.Fatal("a stream opened before Stop was followed")
+	}
+}
+
+func TestPauseAndScroll(t *testing.T) {
+	m := New(vt.Common(fake.New()), views.Args{Cluster: name})
+	m.SetSize(vt.Width, 5)
+	for i := range 10 {
+		m.add(backend.LogLine{Machine: "a", Message: fmt.Sprint("msg ", i)})
+	}
+	m.Update(vt.Key("up"))
+	m.Update(vt.Key("up"))
+	if v := m.View(); !strings.Contains(v, "paused") || !strings.Contains(v, "msg 7") || strings.Contains(v, "msg 9") {
+		t.Fatalf("scrolled view:\n%s", v)
+	}
+	m.add(backend.LogLine{Machine: "a", Message: "msg 10"})
+	if v := m.View(); strings.Contains(v, "msg 10") {
+		t.Fatalf("a paused view moved:\n%s", v)
+	}
+	m.Update(vt.Key(" "))
+	if v := m.View(); !strings.Contains(v, "msg 10") || !strings.Contains(v, "following") {
+		t.Fatalf("resumed view:\n%s", v)
+	}
+}

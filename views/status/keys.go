@@ -1,0 +1,72 @@
+package status
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/pgtui/pgtui/views"
+)
+
+// KeyMap is the status pane's keys. The dangerous ones (upper case) all
+// go through a confirm dialog.
+type KeyMap struct {
+	views.ListKeys
+	PSQL      key.Binding
+	Users     key.Binding
+	DBs       key.Binding
+	Timeline  key.Binding
+	Checks    key.Binding
+	Logs      key.Binding
+	ScaleUp   key.Binding
+	ScaleDown key.Binding
+	Start     key.Binding
+	Stop      key.Binding
+	Kill      key.Binding
+	Restart   key.Binding
+	Destroy   key.Binding
+}
+
+// NewKeyMap returns the default keys.
+func NewKeyMap() KeyMap {
+	b := func(k, help string) key.Binding { return key.NewBinding(key.WithKeys(k), key.WithHelp(k, help)) }
+	return KeyMap{
+		ListKeys:  views.NewListKeys(),
+		PSQL:      b("p", "psql"),
+		Users:     b("u", "users"),
+		DBs:       b("d", "databases"),
+		Timeline:  b("t", "failover timeline"),
+		Checks:    b("c", "health checks"),
+		Logs:      b("l", "logs"),
+		ScaleUp:   b("+", "add a machine"),
+		ScaleDown: b("-", "remove a machine"),
+		Start:     b("s", "start machine"),
+		Stop:      b("S", "stop machine"),
+		Kill:      b("K", "kill machine"),
+		Restart:   b("R", "restart cluster"),
+		Destroy:   b("D", "destroy cluster"),
+	}
+}
+
+// ShortHelp is the footer.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.PSQL, k.Timeline, k.ScaleUp, k.ScaleDown, k.Restart}
+}
+
+// FullHelp is the help overlay: moving, going elsewhere, then the
+// dangerous actions.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.Refresh},
+		{k.PSQL, k.Users, k.DBs, k.Timeline, k.Checks, k.Logs},
+		{k.ScaleUp, k.ScaleDown, k.Start, k.Stop, k.Kill, k.Restart, k.Destroy},
+	}
+}
+
+// enable switches the machine and scale keys on or off for what is
+// selected, so help never offers what cannot be done.
+func (k *KeyMap) enable(m *machineSel, machines int) {
+	running := m != nil && m.running
+	k.Start.SetEnabled(m != nil && !running)
+	k.Stop.SetEnabled(running)
+	k.Kill.SetEnabled(running)
+	k.ScaleUp.SetEnabled(machines > 0 && machines < maxMachines)
+	k.ScaleDown.SetEnabled(machines > minMachines)
+}
