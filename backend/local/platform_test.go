@@ -525,9 +525,13 @@ func TestPlatformReadOnlyAndSSL(t *testing.T) {
 		}
 		return fmt.Errorf("write not refused: %v", err)
 	})
-	if cfg, _ := p.c.ClusterConfig(ctx, "guarded"); !cfg.ReadOnly {
-		t.Errorf("config does not say read-only: %+v", cfg)
-	}
+	// The keeper publishes the state right after it applies it.
+	waitSQL(t, "config says read-only", func(ctx context.Context) error {
+		if cfg, err := p.c.ClusterConfig(ctx, "guarded"); err != nil || !cfg.ReadOnly {
+			return fmt.Errorf("config %+v, err %v", cfg, err)
+		}
+		return nil
+	})
 	off := 0.0
 	if _, err := p.c.UpdateConfig(ctx, "guarded", backend.ConfigUpdate{ReadOnlyBelowPct: &off}); err != nil {
 		t.Fatal(err)

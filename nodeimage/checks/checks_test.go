@@ -1,12 +1,18 @@
 package checks
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net"
+	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
 )
 
@@ -84,6 +90,12 @@ func TestCheckPG(t *testing.T) {
 			[]string{"[✗] replication lag: 1m0s", "[✗] connections: 97 used, 3 reserved, 100 max", "[✓] leader check: connected"}},
 		{"down", PGFacts{}, errors.New("dial unix /x/.s.PGSQL.5433: connect: no such file or directory\nmore"), Critical,
 			[]string{"[✗] postgres: not answering (dial unix /x/.s.PGSQL.5433: connect: no such file or directory)"}},
+		{"no socket", PGFacts{}, fmt.Errorf("connect to postgres in /x: %w", &net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("connect", syscall.ENOENT)}), Critical,
+			[]string{"[✗] postgres: not answering (no such file or directory)"}},
+		{"starting", PGFacts{}, fmt.Errorf("connect: %w", &pgconn.PgError{Severity: "FATAL", Code: "57P03", Message: "the database system is starting up"}), Critical,
+			[]string{"[✗] postgres: not answering (the database system is starting up)"}},
+		{"hung", PGFacts{}, fmt.Errorf("query postgres health: %w", context.DeadlineExceeded), Critical,
+			[]string{"[✗] postgres: not answering (timed out)"}},
 	} {
 		c := PG(tc.facts, tc.err, Thresholds{})
 		if c.Name != "pg" || c.Status != tc.status || !slices.Equal(c.Text(), tc.want) {

@@ -2,11 +2,14 @@ package checks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
 )
 
@@ -70,7 +73,7 @@ func QueryPG(ctx context.Context, c Connector) (PGFacts, error) {
 func PG(f PGFacts, err error, th Thresholds) Check {
 	th = th.withDefaults()
 	if err != nil {
-		return build("pg", []result{fail(Critical, "postgres: not answering (%s)", firstLine(err.Error()))})
+		return build("pg", []result{fail(Critical, "postgres: not answering (%s)", shortCause(err))})
 	}
 	var rs []result
 	if !f.InRecovery {
@@ -124,7 +127,20 @@ func Role(r cluster.Role) Check {
 	return c
 }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
+// shortCause words why postgres did not answer without the socket paths
+// pgx repeats: "connection refused", "the database system is starting
+// up", "timed out".
+func shortCause(err error) string {
+	var pgErr *pgconn.PgError
+	var errno syscall.Errno
+	switch {
+	case errors.As(err, &pgErr):
+		return pgErr.Message
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	case errors.As(err, &errno):
+		return errno.Error()
+	}
+	s, _, _ := strings.Cut(err.Error(), "\n")
 	return s
 }
