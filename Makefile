@@ -45,8 +45,10 @@ fuzz:
 	done
 
 bench: deps build
+	@command -v haproxy >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq haproxy >/dev/null; }
 	$(GO) run ./internal/bench/failover
 	$(GO) run ./internal/bench/create
+	$(GO) run ./internal/bench/proxy
 	$(GO) run ./internal/bench/tunnel
 
 # soak runs pgbench saturating the machine for SOAK_SECONDS (default 600)
