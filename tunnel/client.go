@@ -22,7 +22,7 @@ import (
 const (
 	HandshakeTimeout = 5 * time.Second         // for the gateway to answer a handshake
 	dnsTimeout       = 1500 * time.Millisecond // per DNS attempt
-	connectTimeout   = 10 * time.Second        // per TCP connect, when ctx has no deadline
+	connectTimeout   = 10 * time.Second        // per TCP connect
 )
 
 // Client errors.
@@ -187,21 +187,21 @@ func (c *Client) hostAddrs(ctx context.Context, host string) ([]netip.Addr, erro
 // dialAddr opens one TCP connection; a connect that times out is checked
 // against the handshake, so a dead tunnel says so.
 func (c *Client) dialAddr(ctx context.Context, ap netip.AddrPort) (net.Conn, error) {
-	dctx, cancel := ctx, context.CancelFunc(func() {})
-	if _, ok := ctx.Deadline(); !ok {
-		dctx, cancel = context.WithTimeout(ctx, connectTimeout)
-	}
+	dctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	fa := tcpip.FullAddress{NIC: nicID, Addr: tcpipAddr(ap.Addr()), Port: ap.Port()}
 	conn, err := gonet.DialContextTCP(dctx, c.tun.stack, fa, ipv6.ProtocolNumber)
 	if err == nil {
 		return conn, nil
 	}
-	if dctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("connect to %s through the tunnel: %w", ap, ctx.Err())
+	case dctx.Err() != nil:
 		if herr := c.check(ctx); herr != nil {
 			return nil, herr
 		}
-		return nil, fmt.Errorf("connect to %s through the tunnel: timed out", ap)
+		return nil, fmt.Errorf("connect to %s through the tunnel: no answer within %s", ap, connectTimeout)
 	}
 	return nil, fmt.Errorf("connect to %s through the tunnel: %w (nothing listens there, or the machine is down)", ap, err)
 }
