@@ -29,6 +29,10 @@ func runCockpit(ctx context.Context, d *deps) error {
 		return err
 	}
 	targets := newPSQLTargets(exec.LookPath)
+	if exe, err := os.Executable(); err == nil {
+		// Clusters created earlier: psql through the WireGuard tunnel.
+		targets.viaTunnel = func(cluster string) *exec.Cmd { return exec.Command(exe, "postgres", "connect", "-a", cluster) }
+	}
 	o := tui.Options{Backend: b, PSQLTarget: targets.Command, OnCredentials: targets.Remember}
 	// OSC 52 copies go to stderr when it is the terminal, never through
 	// the renderer's stdout; otherwise the copy key says it cannot copy.
@@ -55,8 +59,11 @@ func isTerminal(s any) bool {
 // psql commands from them.
 type psqlTargets struct {
 	lookPath func(string) (string, error)
-	mu       sync.Mutex
-	creds    map[string]backend.Credentials
+	// viaTunnel, when set, reaches a cluster whose password this session
+	// never saw: `pgtui postgres connect` through the tunnel.
+	viaTunnel func(cluster string) *exec.Cmd
+	mu        sync.Mutex
+	creds     map[string]backend.Credentials
 }
 
 func newPSQLTargets(lookPath func(string) (string, error)) *psqlTargets {
@@ -75,6 +82,12 @@ func (s *psqlTargets) Command(cluster string) (*exec.Cmd, error) {
 	s.mu.Lock()
 	c, ok := s.creds[cluster]
 	s.mu.Unlock()
+	if !ok && s.viaTunnel != nil {
+		if _, err := s.lookPath("psql"); err != nil {
+			return nil, errors.New("psql is not installed: install the PostgreSQL client (`make deps`)")
+		}
+		return s.viaTunnel(cluster), nil
+	}
 	if !ok {
 		return nil, fmt.Errorf("no password for %s in this session: it is shown only when the cluster is created; run psql with the URL you saved", cluster)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -44,6 +45,16 @@ func TestPSQLTargets(t *testing.T) {
 	}
 	if !slices.Contains(cmd.Env, "PGPASSWORD=s3cret") {
 		t.Fatal("password not passed in PGPASSWORD")
+	}
+	s.viaTunnel = func(cluster string) *exec.Cmd {
+		return exec.Command("/bin/pgtui", "postgres", "connect", "-a", cluster)
+	}
+	cmd, err = s.Command("older")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"/bin/pgtui", "postgres", "connect", "-a", "older"}; !slices.Equal(cmd.Args, want) {
+		t.Fatalf("tunnel args %q, want %q", cmd.Args, want)
 	}
 	s.lookPath = func(string) (string, error) { return "", errors.New("not found") }
 	if _, err := s.Command("md-postgres-500"); err == nil || !strings.Contains(err.Error(), "psql is not installed") {
