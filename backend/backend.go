@@ -26,6 +26,8 @@ type Backend interface {
 	// UpdateConfig changes the given ones.
 	ClusterConfig(ctx context.Context, cluster string) (*ClusterConfig, error)
 	UpdateConfig(ctx context.Context, cluster string, u ConfigUpdate) (*ClusterConfig, error)
+	// Metrics samples every machine's exporter: TPS, connections, lag, size.
+	Metrics(ctx context.Context, cluster string) ([]MachineMetrics, error)
 	// Logs streams the machines' log lines (all of them, or one machine),
 	// the last f.Lines first, then new ones while f.Follow.
 	Logs(ctx context.Context, cluster string, f LogFilter) (<-chan LogLine, error)
@@ -220,6 +222,17 @@ type ConfigUpdate struct {
 	SSL              *bool    `json:"ssl,omitempty"`
 	ReadOnlyBelowPct *float64 `json:"read_only_below_pct,omitempty"`
 	MaxLagBytes      *int64   `json:"max_lag_bytes,omitempty"`
+}
+
+// MachineMetrics is a current summary of one machine's postgres.
+type MachineMetrics struct {
+	Machine     string  `json:"machine"`
+	Region      string  `json:"region"`
+	Up          bool    `json:"up"`
+	TPS         float64 `json:"tps"`
+	Connections float64 `json:"connections"`
+	LagSeconds  float64 `json:"lag_seconds"`
+	SizeBytes   float64 `json:"size_bytes"`
 }
 
 // LogFilter selects log lines.

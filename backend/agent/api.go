@@ -52,6 +52,7 @@ func (a *Agent) routes() http.Handler {
 	})
 	a.sqlRoutes(h)
 	a.configRoutes(h)
+	a.metricsRoutes(h)
 	a.appRoutes(h)
 	a.tunnelRoutes(h)
 	return mux

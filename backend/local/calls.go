@@ -129,3 +129,8 @@ func (c *Client) UpdateConfig(ctx context.Context, name string, u backend.Config
 	var out backend.ClusterConfig
 	return &out, c.do(ctx, "PATCH", "/v1/clusters/"+esc(name)+"/config", u, &out)
 }
+
+func (c *Client) Metrics(ctx context.Context, name string) ([]backend.MachineMetrics, error) {
+	var out []backend.MachineMetrics
+	return out, c.do(ctx, "GET", "/v1/clusters/"+esc(name)+"/metrics", nil, &out)
+}

@@ -444,6 +444,14 @@ func TestPlatformLogs(t *testing.T) {
 			t.Errorf("no %s lines (got %v)", want, procs)
 		}
 	}
+	// The exporter's summary: postgres up, a database size, connections.
+	ms, err := p.c.Metrics(ctx, "logged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || !ms[0].Up || ms[0].SizeBytes <= 0 || ms[0].Connections < 1 || ms[0].TPS < 0 {
+		t.Errorf("metrics %+v", ms)
+	}
 	// Following: a new line appears once something happens.
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()

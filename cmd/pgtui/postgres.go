@@ -19,7 +19,7 @@ func newPostgres(d *deps) *cobra.Command {
 	}
 	for _, f := range []func(*deps) *cobra.Command{
 		newPostgresCreate, newPostgresList, newPostgresStatus, newPostgresUsers, newPostgresDB,
-		newPostgresAttach, newPostgresDetach, newPostgresFailover, newPostgresRestart, newPostgresDestroy, newPostgresConfig, newPostgresConnect,
+		newPostgresAttach, newPostgresDetach, newPostgresFailover, newPostgresRestart, newPostgresDestroy, newPostgresConfig, newPostgresMetrics, newPostgresConnect,
 	} {
 		cmd.AddCommand(f(d))
 	}
