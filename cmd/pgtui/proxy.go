@@ -23,8 +23,9 @@ func newProxy(d *deps) *cobra.Command {
 		Use:   "proxy LOCAL[:REMOTE] [HOST] -a NAME",
 		Short: "Forward a local port to a machine of the private network",
 		Long: `Listen on 127.0.0.1:LOCAL and forward every connection through the WireGuard
-tunnel to HOST:REMOTE (default: NAME.internal and the same port), e.g.
-  pgtui proxy 15432:5432 -a my-postgres
+tunnel to HOST:REMOTE (default: NAME.internal:5432, the cluster's leader proxy), e.g.
+  pgtui proxy 15432 -a my-postgres
+  pgtui proxy 15433:5433 6b97fa06.vm.my-postgres.internal -a my-postgres
   psql postgres://postgres:PASSWORD@localhost:15432
 Stops with Ctrl-C.`,
 		Args: cobra.RangeArgs(1, 2),
@@ -40,20 +41,20 @@ Stops with Ctrl-C.`,
 	return cmd
 }
 
-// parsePorts reads LOCAL[:REMOTE].
+// defaultRemotePort is the clusters' leader proxy.
+const defaultRemotePort = 5432
+
+// parsePorts reads LOCAL[:REMOTE]; REMOTE defaults to the leader proxy.
 func parsePorts(s string) (local, remote int, err error) {
 	l, r, both := strings.Cut(s, ":")
 	if local, err = parsePort(l, true); err != nil {
 		return 0, 0, err
 	}
-	remote = local
+	remote = defaultRemotePort
 	if both {
 		if remote, err = parsePort(r, false); err != nil {
 			return 0, 0, err
 		}
-	}
-	if remote == 0 {
-		return 0, 0, fmt.Errorf("ports %q: give the remote port, e.g. 0:5432", s)
 	}
 	return local, remote, nil
 }

@@ -18,7 +18,6 @@ func TestProxyValidatesFirst(t *testing.T) {
 		{[]string{"proxy", "abc", "-a", "pg"}, `port "abc" is not valid`},
 		{[]string{"proxy", "70000", "-a", "pg"}, `port "70000" is not valid`},
 		{[]string{"proxy", "15432:0", "-a", "pg"}, `port "0" is not valid`},
-		{[]string{"proxy", "0", "-a", "pg"}, "give the remote port"},
 		{[]string{"proxy", "5432", "bad..host", "-a", "pg"}, "bad DNS name"},
 		{[]string{"proxy", "5432", "-a", "Bad_Name"}, "--app"},
 	} {
