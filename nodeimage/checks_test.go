@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -259,4 +260,67 @@ func getJSON(url string, v any) error {
 		return errors.New(resp.Status + ": " + string(body))
 	}
 	return json.Unmarshal(body, v)
+}
+
+// TestChecksReplicaLagAndStoppedPostgres: a paused replay shows up as
+// replication lag, and a replica postgres that does not answer turns its
+// pg check critical.
+func TestChecksReplicaLagAndStoppedPostgres(t *testing.T) {
+	c, st := startCluster(t, 2, testcluster.Options{})
+	leader := leaderOf(t, c, st)
+	replica := other(c, leader)
+	url := fmt.Sprintf("http://%s/checks", net.JoinHostPort(replica.Host, fmt.Sprint(replica.HealthPort)))
+	pgOf := func() (checks.Check, error) {
+		var got []checks.Check
+		if err := getJSON(url, &got); err != nil {
+			return checks.Check{}, err
+		}
+		if len(got) != 3 {
+			return checks.Check{}, fmt.Errorf("checks %+v", got)
+		}
+		return got[1], nil
+	}
+	execRetry(t, c.DirectURL(replica), 10*time.Second, `SELECT pg_wal_replay_pause()`)
+	for i := int64(5000); i < 5010; i++ {
+		execRetry(t, c.ProxyURL(leader), 10*time.Second, `INSERT INTO acked (id) VALUES ($1)`, i)
+	}
+	poll(t, 30*time.Second, "replication lag reported", func() error {
+		pc, err := pgOf()
+		if err != nil {
+			return err
+		}
+		for _, l := range pc.Output {
+			if strings.Contains(l.Text, "replication lag: ") && !strings.HasSuffix(l.Text, "lag: 0s") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no lag yet: %v", pc.Output)
+	})
+	execRetry(t, c.DirectURL(replica), 10*time.Second, `SELECT pg_wal_replay_resume()`)
+
+	pid, err := replica.PostgresPid()
+	must(t, err)
+	must(t, syscall.Kill(pid, syscall.SIGSTOP))
+	defer syscall.Kill(pid, syscall.SIGCONT)
+	poll(t, 30*time.Second, "pg check critical while postgres hangs", func() error {
+		pc, err := pgOf()
+		if err != nil {
+			return err
+		}
+		if pc.Status != checks.Critical {
+			return fmt.Errorf("pg check %s: %v", pc.Status, pc.Output)
+		}
+		return nil
+	})
+	must(t, syscall.Kill(pid, syscall.SIGCONT))
+	poll(t, 30*time.Second, "pg check passing again", func() error {
+		pc, err := pgOf()
+		if err != nil {
+			return err
+		}
+		if pc.Status != checks.Passing {
+			return fmt.Errorf("pg check %s: %v", pc.Status, pc.Output)
+		}
+		return nil
+	})
 }
