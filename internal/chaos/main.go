@@ -115,8 +115,9 @@ func run(faults int, seed uint64, report string) error {
 	}
 	fmt.Print(rep.table())
 	fmt.Printf("chaos: %d faults, %d lost acknowledged writes, %d split-brain intervals, seed %d\n", len(results), lost, sb, seed)
+	// An error, not os.Exit: the deferred Close must stop every node.
 	if lost > 0 || sb > 0 || len(results) < faults {
-		os.Exit(1)
+		return fmt.Errorf("%d of %d faults run, %d lost, %d split-brain intervals", len(results), faults, lost, sb)
 	}
 	return nil
 }
