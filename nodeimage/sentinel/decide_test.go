@@ -786,6 +786,16 @@ func TestDecide(t *testing.T) {
 			},
 		},
 		{
+			// The named target never catches up: after the grace period a
+			// replica that has the shutdown checkpoint stands in.
+			name: "switchover stopping: target stuck past the grace period, caught-up b promoted",
+			in:   stoppingInput(100, 100, now.Add(-7*time.Second), withData(changeTime(now.Add(-6*time.Second)))),
+			want: data(promoted("b", 4, "a", "b", "c")),
+			wantReasons: []string{
+				"switchover: a stopped cleanly and b has all its WAL; promoting b in generation 4",
+			},
+		},
+		{
 			// Regression: the round after an abort must not fail over while
 			// the old leader restarts from its clean stop.
 			name: "aborted switchover: old leader restarting from a clean stop is not lost",

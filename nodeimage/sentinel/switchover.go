@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/pgtui/pgtui/nodeimage/cluster"
 )
@@ -50,11 +51,19 @@ func switchover(d *cluster.Data, in Input, ds *[]Decision) bool {
 		if oldSt.Info == nil || !oldSt.Info.CleanStop || oldSt.Info.Generation != d.Generation {
 			return true // still stopping
 		}
-		t := in.Members[sw.Target]
-		if !t.Alive || t.Info == nil || t.Info.WAL <= oldSt.Info.WAL {
-			return true // target has not received the shutdown checkpoint yet
-		}
 		target := sw.Target
+		if !caughtUp(in.Members[target], oldSt.Info.WAL) {
+			// Any replica that received the shutdown checkpoint holds every
+			// commit; after a grace period one of them stands in, rather
+			// than the switchover timing out with the leader down.
+			target = ""
+			if in.Now.Sub(d.ChangeTime) > switchoverTargetGrace {
+				target = caughtUpReplica(d, in, old, oldSt.Info.WAL)
+			}
+			if target == "" {
+				return true // nobody has the shutdown checkpoint yet
+			}
+		}
 		promote(d, in, target)
 		*ds = append(*ds, Decision{Kind: "switchover", Reason: fmt.Sprintf(
 			"switchover: %s stopped cleanly and %s has all its WAL; promoting %s in generation %d", old, target, target, d.Generation)})
@@ -69,4 +78,28 @@ func abortSwitchover(d *cluster.Data, reason string, ds *[]Decision) {
 		m.Target = cluster.RoleLeader
 	}
 	*ds = append(*ds, Decision{Kind: "switchover", Reason: reason})
+}
+
+// switchoverTargetGrace is how long the named target may take to receive
+// the old leader's shutdown checkpoint before another replica that has it
+// is promoted instead.
+const switchoverTargetGrace = 5 * time.Second
+
+func caughtUp(st cluster.MemberState, final uint64) bool {
+	return st.Alive && st.Info != nil && st.Info.Role == cluster.RoleReplica && st.Info.WAL > final
+}
+
+// caughtUpReplica is the healthy replica with most WAL past final, or "".
+func caughtUpReplica(d *cluster.Data, in Input, old string, final uint64) string {
+	best := ""
+	for _, name := range sortedNames(in.Members) {
+		st := in.Members[name]
+		if name == old || d.Members[name] == nil || !caughtUp(st, final) || !st.Info.Healthy {
+			continue
+		}
+		if best == "" || st.Info.WAL > in.Members[best].Info.WAL {
+			best = name
+		}
+	}
+	return best
 }
