@@ -455,3 +455,20 @@ func (c *Cluster) LeaderNode(s State) (*Node, error) {
 	}
 	return n, nil
 }
+
+// RunWithBinary is a TestMain body for packages whose tests run the pgtui
+// binary: it builds it into a temp dir, stores its path in *bin, runs the
+// tests and removes the dir. It returns the exit code for os.Exit.
+func RunWithBinary(m interface{ Run() int }, bin *string) int {
+	dir, err := os.MkdirTemp("", "pgtui-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if *bin, err = BuildBinary(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
