@@ -106,6 +106,11 @@ type Switchover struct {
 	Phase string `json:"phase"`
 	// Force allows promoting a replica beyond max lag or outside SyncSafe.
 	Force bool `json:"force,omitempty"`
+	// Waiting is set once the sentinel has said it waits for the target
+	// to catch up (so the reason is recorded once, not every round).
+	Waiting bool `json:"waiting,omitempty"`
+	// Stopped is when the sentinel first saw the old leader's clean stop.
+	Stopped time.Time `json:"stopped,omitempty"`
 }
 
 // Switchover phases.

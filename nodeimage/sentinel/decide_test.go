@@ -213,6 +213,14 @@ func switchoverTo(target, phase string, requested time.Time) func(*cluster.Data)
 	}
 }
 
+// stoppedAt: the sentinel saw the old leader's clean stop at t.
+func stoppedAt(t time.Time) func(*cluster.Data) {
+	return func(d *cluster.Data) { d.Switchover.Stopped = t }
+}
+
+// waiting: the sentinel already said it waits for the target.
+func waiting(d *cluster.Data) { d.Switchover.Waiting = true }
+
 func target(name string, r cluster.Role) func(*cluster.Data) {
 	return func(d *cluster.Data) { d.Members[name].Target = r }
 }
@@ -757,9 +765,26 @@ func TestDecide(t *testing.T) {
 			want: dataOf(stoppingInput(100, 100, now.Add(-time.Second))),
 		},
 		{
-			name: "switchover stopping: c has not passed the clean-stop WAL: wait",
+			name: "switchover stopping: c has not passed the clean-stop WAL: wait, noting when a stopped",
 			in:   stoppingInput(100, 100, now.Add(-time.Second)),
-			want: dataOf(stoppingInput(100, 100, now.Add(-time.Second))),
+			want: dataOf(stoppingInput(100, 100, now.Add(-time.Second), withData(stoppedAt(now)))),
+		},
+		{
+			name: "switchover stopping: c still short of the clean-stop WAL within the grace: wait",
+			in:   stoppingInput(100, 100, now.Add(-5*time.Second), withData(stoppedAt(now.Add(-4*time.Second)))),
+			want: dataOf(stoppingInput(100, 100, now.Add(-5*time.Second), withData(stoppedAt(now.Add(-4*time.Second))))),
+		},
+		{
+			// Regression (switchover bench, 30 s write gaps): with the
+			// leader down nobody can receive its last WAL any more, so the
+			// old leader comes back after the grace, not the timeout.
+			name: "switchover stopping: nobody has the clean-stop WAL after the grace: aborted, old leader resumes",
+			in: stoppingInput(100, 100, now.Add(-7*time.Second), withData(stoppedAt(now.Add(-6*time.Second))),
+				set("b", alive(info("b", cluster.RoleReplica, 3, 100, streamingFrom("a"))))),
+			want: data(changeTime(now)),
+			wantReasons: []string{
+				"switchover aborted: no replica received a's shutdown checkpoint within 5s; a resumes as leader",
+			},
 		},
 		{
 			name: "switchover stopping: c passed the clean-stop WAL: promote c",
@@ -789,7 +814,7 @@ func TestDecide(t *testing.T) {
 			// The named target never catches up: after the grace period a
 			// replica that has the shutdown checkpoint stands in.
 			name: "switchover stopping: target stuck past the grace period, caught-up b promoted",
-			in:   stoppingInput(100, 100, now.Add(-7*time.Second), withData(changeTime(now.Add(-6*time.Second)))),
+			in:   stoppingInput(100, 100, now.Add(-7*time.Second), withData(stoppedAt(now.Add(-6*time.Second)))),
 			want: data(promoted("b", 4, "a", "b", "c")),
 			wantReasons: []string{
 				"switchover: a stopped cleanly and b has all its WAL; promoting b in generation 4",
@@ -812,6 +837,45 @@ func TestDecide(t *testing.T) {
 				"switchover abandoned: a died while stopping",
 				"leader a is gone (lease expired); promoting b",
 			},
+		},
+		{
+			// Regression (switchover bench, 30 s write gaps): a replica that
+			// just rejoined was picked while not streaming, the leader
+			// stopped, and nobody could receive its shutdown checkpoint.
+			name: "switchover requested to c while c is not streaming: wait with the leader running",
+			in: base(withData(switchoverTo("c", cluster.PhaseRequested, now.Add(-time.Second))),
+				set("c", alive(info("c", cluster.RoleReplica, 3, 900, notStreaming("a"))))),
+			want:        data(switchoverTo("c", cluster.PhaseRequested, now.Add(-time.Second)), waiting),
+			wantReasons: []string{"switchover: waiting for c before stopping a: it is not streaming from a yet"},
+		},
+		{
+			name: "switchover still waiting for c: nothing new to say",
+			in: base(withData(switchoverTo("c", cluster.PhaseRequested, now.Add(-2*time.Second)), waiting),
+				set("c", alive(info("c", cluster.RoleReplica, 3, 900, notStreaming("a"))))),
+			want: data(switchoverTo("c", cluster.PhaseRequested, now.Add(-2*time.Second)), waiting),
+		},
+		{
+			name: "switchover requested to c still on the old timeline: wait",
+			in: base(withData(switchoverTo("c", cluster.PhaseRequested, now.Add(-time.Second))),
+				set("c", alive(info("c", cluster.RoleReplica, 3, 900, streamingFrom("a"), func(i *cluster.Info) { i.Timeline = 0 })))),
+			want:        data(switchoverTo("c", cluster.PhaseRequested, now.Add(-time.Second)), waiting),
+			wantReasons: []string{"switchover: waiting for c before stopping a: it is on timeline 0, a on 1"},
+		},
+		{
+			name: "switchover requested to c beyond max lag: wait",
+			in: base(withData(switchoverTo("c", cluster.PhaseRequested, now.Add(-time.Second))),
+				set("a", alive(info("a", cluster.RoleLeader, 3, 3<<20, syncApplied("b", 500), standbys("b", 3<<20, "c", 900)))),
+				set("b", alive(info("b", cluster.RoleReplica, 3, 3<<20, streamingFrom("a")))),
+				set("c", alive(info("c", cluster.RoleReplica, 3, 1<<20, streamingFrom("a"))))),
+			want:        data(switchoverTo("c", cluster.PhaseRequested, now.Add(-time.Second)), waiting),
+			wantReasons: []string{"switchover: waiting for c before stopping a: it is 2097152 bytes behind (max 1048576)"},
+		},
+		{
+			name: "switchover requested: c never ready before the timeout: aborted, leader never stopped",
+			in: base(withData(switchoverTo("c", cluster.PhaseRequested, now.Add(-31*time.Second)), waiting),
+				set("c", alive(info("c", cluster.RoleReplica, 3, 900, notStreaming("a"))))),
+			want:        data(),
+			wantReasons: []string{"switchover aborted after 30s: no replica was ready to take over; a stays leader"},
 		},
 		{
 			name:        "switchover requested to an unknown member: refused",

@@ -15,6 +15,11 @@ func switchover(d *cluster.Data, in Input, ds *[]Decision) bool {
 	sw := d.Switchover
 	old := d.Leader
 	if in.Now.Sub(sw.Requested) > in.Timing.SwitchoverTimeout {
+		if sw.Phase == cluster.PhaseRequested {
+			// The leader was never stopped: nothing to resume.
+			abortSwitchover(d, fmt.Sprintf("switchover aborted after %s: no replica was ready to take over; %s stays leader", in.Timing.SwitchoverTimeout, old), ds)
+			return true
+		}
 		abortSwitchover(d, fmt.Sprintf("switchover aborted after %s: %s did not catch up; %s resumes as leader", in.Timing.SwitchoverTimeout, sw.Target, old), ds)
 		d.ChangeTime = in.Now
 		return true
@@ -34,6 +39,17 @@ func switchover(d *cluster.Data, in Input, ds *[]Decision) bool {
 			abortSwitchover(d, fmt.Sprintf("switchover refused: %q is not a healthy replica", target), ds)
 			return true
 		}
+		// Stop the leader only once the target streams from it, on its
+		// timeline and close behind: a replica still catching up (say,
+		// just rejoined) may never receive the shutdown checkpoint, and
+		// the leader would stay down until the timeout.
+		if why := notReady(d, in, old, target); why != "" {
+			if !sw.Waiting {
+				sw.Waiting = true
+				*ds = append(*ds, Decision{Kind: "switchover", Reason: fmt.Sprintf("switchover: waiting for %s before stopping %s: %s", target, old, why)})
+			}
+			return true
+		}
 		sw.Target = target
 		sw.Phase = cluster.PhaseStopping
 		d.Members[old].Target = cluster.RoleFenced
@@ -51,17 +67,22 @@ func switchover(d *cluster.Data, in Input, ds *[]Decision) bool {
 		if oldSt.Info == nil || !oldSt.Info.CleanStop || oldSt.Info.Generation != d.Generation {
 			return true // still stopping
 		}
+		if sw.Stopped.IsZero() {
+			sw.Stopped = in.Now
+		}
 		target := sw.Target
 		if !caughtUp(in.Members[target], oldSt.Info.WAL) {
-			// Any replica that received the shutdown checkpoint holds every
-			// commit; after a grace period one of them stands in, rather
-			// than the switchover timing out with the leader down.
-			target = ""
-			if in.Now.Sub(d.ChangeTime) > switchoverTargetGrace {
-				target = caughtUpReplica(d, in, old, oldSt.Info.WAL)
+			if in.Now.Sub(sw.Stopped) <= switchoverTargetGrace {
+				return true // the target may still be reporting it
 			}
-			if target == "" {
-				return true // nobody has the shutdown checkpoint yet
+			// Any replica that received the shutdown checkpoint holds every
+			// commit and stands in. With the leader down nobody can receive
+			// it any more, so if none has it the old leader comes back now
+			// rather than at the timeout.
+			if target = caughtUpReplica(d, in, old, oldSt.Info.WAL); target == "" {
+				abortSwitchover(d, fmt.Sprintf("switchover aborted: no replica received %s's shutdown checkpoint within %s; %s resumes as leader", old, switchoverTargetGrace, old), ds)
+				d.ChangeTime = in.Now
+				return true
 			}
 		}
 		promote(d, in, target)
@@ -80,10 +101,26 @@ func abortSwitchover(d *cluster.Data, reason string, ds *[]Decision) {
 	*ds = append(*ds, Decision{Kind: "switchover", Reason: reason})
 }
 
-// switchoverTargetGrace is how long the named target may take to receive
-// the old leader's shutdown checkpoint before another replica that has it
-// is promoted instead.
+// switchoverTargetGrace is how long after the old leader's clean stop the
+// named target may take to report its shutdown checkpoint before another
+// replica that has it is promoted instead, or the switchover is aborted.
 const switchoverTargetGrace = 5 * time.Second
+
+// notReady says why target cannot take over from leader without a wait
+// ("" when it can): it must stream from leader in this generation, on the
+// leader's timeline, within max lag.
+func notReady(d *cluster.Data, in Input, leader, target string) string {
+	t, l := in.Members[target].Info, in.Members[leader].Info
+	switch {
+	case !t.Streaming || t.Follow != leader || t.Generation != d.Generation:
+		return fmt.Sprintf("it is not streaming from %s yet", leader)
+	case t.Timeline != l.Timeline:
+		return fmt.Sprintf("it is on timeline %d, %s on %d", t.Timeline, leader, l.Timeline)
+	case l.WAL > t.WAL && int64(l.WAL-t.WAL) > d.Options.MaxLagBytes && !d.Switchover.Force:
+		return fmt.Sprintf("it is %d bytes behind (max %d)", l.WAL-t.WAL, d.Options.MaxLagBytes)
+	}
+	return ""
+}
 
 func caughtUp(st cluster.MemberState, final uint64) bool {
 	return st.Alive && st.Info != nil && st.Info.Role == cluster.RoleReplica && st.Info.WAL > final

@@ -110,9 +110,14 @@ func switchoverTrial(ctx context.Context, c *testcluster.Cluster, st testcluster
 	if err := nodeimage.RequestSwitchover(ctx, c.Store, "", false); err != nil {
 		return 0, st, err
 	}
+	// Healthy also requires that no switchover is pending, so this waits
+	// for the one just requested to finish.
 	next, err := waitHealthy(ctx, c)
 	if err != nil {
 		return 0, st, err
+	}
+	if next.Data.Leader == old.Name {
+		return 0, next, fmt.Errorf("switchover from %s did not happen (see the sentinel's switchover: lines)\n%s", old.Name, c.Logs(40))
 	}
 	before := w.Count()
 	for w.Count() < before+20 {
