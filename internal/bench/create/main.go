@@ -1,11 +1,13 @@
 // Command create measures, in one run, how long `postgres create` takes
-// to reach a healthy 2-machine cluster on the local platform, beside the
-// floor on this machine: initdb + start + pg_basebackup + replica start,
-// done directly with the same pg package. Run by `make bench`.
+// to reach a healthy cluster of 1, 2 and 3 machines on the local
+// platform, beside the floor on this machine: initdb + start, then
+// pg_basebackup + replica start for each replica (in parallel), done
+// directly with the same pg package. Run by `make bench`.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +15,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/pgtui/pgtui/backend"
@@ -24,14 +29,24 @@ import (
 
 func main() {
 	trials := flag.Int("trials", 3, "trials of each")
+	sizes := flag.String("sizes", "1,2,3", "cluster sizes to create, comma-separated")
 	flag.Parse()
-	if err := run(*trials); err != nil {
+	var ns []int
+	for _, f := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 5 {
+			fmt.Fprintf(os.Stderr, "bench create: bad size %q in -sizes: use numbers 1-5, e.g. -sizes 1,2,3\n", f)
+			os.Exit(2)
+		}
+		ns = append(ns, n)
+	}
+	if err := run(*trials, ns); err != nil {
 		fmt.Fprintln(os.Stderr, "bench create:", err)
 		os.Exit(1)
 	}
 }
 
-func run(trials int) error {
+func run(trials int, sizes []int) error {
 	dir, err := os.MkdirTemp("/tmp", "pgtb")
 	if err != nil {
 		return err
@@ -55,24 +70,31 @@ func run(trials int) error {
 	if err := waitAgent(ctx, c); err != nil {
 		return err
 	}
-	var creates, floors []time.Duration
-	for i := 0; i < trials; i++ {
-		d, err := timeCreate(ctx, c, fmt.Sprintf("bench-%d", i))
-		if err != nil {
-			return err
-		}
-		f, err := timeFloor(ctx, filepath.Join(dir, fmt.Sprintf("floor-%d", i)))
-		if err != nil {
-			return err
-		}
-		creates, floors = append(creates, d), append(floors, f)
-		fmt.Fprintf(os.Stderr, "trial %d: create %s   floor %s\n", i+1, d.Round(time.Millisecond), f.Round(time.Millisecond))
-	}
 	med := func(ds []time.Duration) time.Duration { s := slices.Clone(ds); slices.Sort(s); return s[len(s)/2] }
-	fmt.Printf("\ncreate: 2-machine cluster to healthy (%d trials, median)\n", trials)
-	fmt.Printf("%-44s %8s\n", "pgtui postgres create (2 machines, sync)", med(creates).Round(time.Millisecond))
-	fmt.Printf("%-44s %8s\n", "floor (initdb+start+basebackup+replica)", med(floors).Round(time.Millisecond))
-	fmt.Printf("ratio create/floor: %.2fx; goal <= 2x\n", float64(med(creates))/float64(med(floors)))
+	// Sizes interleave within each trial so drift in machine load hits
+	// every size alike.
+	creates, floors := map[int][]time.Duration{}, map[int][]time.Duration{}
+	for i := 0; i < trials; i++ {
+		for _, n := range sizes {
+			d, err := timeCreate(ctx, c, fmt.Sprintf("bench-%d-%d", n, i), n)
+			if err != nil {
+				return err
+			}
+			f, err := timeFloor(ctx, filepath.Join(dir, fmt.Sprintf("floor-%d-%d", n, i)), n)
+			if err != nil {
+				return err
+			}
+			creates[n], floors[n] = append(creates[n], d), append(floors[n], f)
+			fmt.Fprintf(os.Stderr, "trial %d, %d machines: create %s   floor %s\n", i+1, n, d.Round(time.Millisecond), f.Round(time.Millisecond))
+		}
+	}
+	fmt.Printf("\ncreate: cluster to healthy (%d trials each, median; floor = initdb+start, then basebackup+replica start per replica in parallel)\n", trials)
+	fmt.Printf("%-10s %10s %10s %8s\n", "machines", "create", "floor", "ratio")
+	for _, n := range sizes {
+		cr, fl := med(creates[n]), med(floors[n])
+		fmt.Printf("%-10d %10s %10s %7.2fx\n", n, cr.Round(time.Millisecond), fl.Round(time.Millisecond), float64(cr)/float64(fl))
+	}
+	fmt.Println("goal: create <= 2x floor")
 	return nil
 }
 
@@ -87,10 +109,10 @@ func waitAgent(ctx context.Context, c *local.Client) error {
 	return fmt.Errorf("agent did not start")
 }
 
-func timeCreate(ctx context.Context, c *local.Client, name string) (time.Duration, error) {
+func timeCreate(ctx context.Context, c *local.Client, name string, machines int) (time.Duration, error) {
 	start := time.Now()
 	events, err := c.CreateCluster(ctx, backend.CreateRequest{Name: name, Org: "personal", Region: "iad",
-		VMSize: "shared-cpu-1x", VolumeGB: 1, InitialClusterSize: 2})
+		VMSize: "shared-cpu-1x", VolumeGB: 1, InitialClusterSize: machines})
 	if err != nil {
 		return 0, err
 	}
@@ -106,8 +128,8 @@ func timeCreate(ctx context.Context, c *local.Client, name string) (time.Duratio
 	return 0, fmt.Errorf("create %s: stream ended early", name)
 }
 
-// timeFloor does by hand what a 2-machine create must do at least.
-func timeFloor(ctx context.Context, dir string) (time.Duration, error) {
+// timeFloor does by hand what creating n machines must do at least.
+func timeFloor(ctx context.Context, dir string, n int) (time.Duration, error) {
 	bin, err := pg.FindBinaries()
 	if err != nil {
 		return 0, err
@@ -129,9 +151,15 @@ func timeFloor(ctx context.Context, dir string) (time.Duration, error) {
 		return pg.New(pg.Config{Bin: bin, DataDir: filepath.Join(dir, name), SocketDir: filepath.Join(dir, name+"-s"),
 			ListenHost: "127.0.0.1", Port: port, RunAs: runAs, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	}
-	p, r := mk("p"), mk("r")
+	p := mk("p")
+	var replicas []*pg.Instance
+	for i := 1; i < n; i++ {
+		replicas = append(replicas, mk(fmt.Sprintf("r%d", i)))
+	}
 	defer func() {
-		_ = r.Stop(context.Background(), pg.StopImmediate)
+		for _, r := range replicas {
+			_ = r.Stop(context.Background(), pg.StopImmediate)
+		}
 		_ = p.Stop(context.Background(), pg.StopImmediate)
 	}()
 	start := time.Now()
@@ -147,20 +175,45 @@ func timeFloor(ctx context.Context, dir string) (time.Duration, error) {
 	if err := p.EnsureRoles(ctx, []pg.Role{{Name: "repluser", Password: "floor", Replication: true}}); err != nil {
 		return 0, err
 	}
-	src := pg.ConnInfo{Host: "127.0.0.1", Port: p.Config().Port, User: "repluser", Password: "floor", AppName: "r"}
-	if err := r.BaseBackup(ctx, src); err != nil {
+	if _, err := p.Status(ctx); err != nil {
 		return 0, err
+	}
+	errs := make([]error, len(replicas))
+	var wg sync.WaitGroup
+	for i, r := range replicas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = startReplica(ctx, p, r, fmt.Sprintf("r%d", i+1))
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// startReplica base-backs up r from p, starts it and waits until it streams.
+func startReplica(ctx context.Context, p, r *pg.Instance, name string) error {
+	src := pg.ConnInfo{Host: "127.0.0.1", Port: p.Config().Port, User: "repluser", Password: "floor", AppName: name}
+	if err := r.BaseBackup(ctx, src); err != nil {
+		return err
 	}
 	if _, err := r.WriteConf(pg.Settings{ReplUser: "repluser", PrimaryConnInfo: src.String()}); err != nil {
-		return 0, err
+		return err
 	}
 	if err := r.Start(ctx); err != nil {
-		return 0, err
+		return err
 	}
 	for {
 		if st, err := r.Status(ctx); err == nil && st.ReceiverStreaming {
-			return time.Since(start), nil
+			return nil
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
