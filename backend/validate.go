@@ -3,6 +3,7 @@ package backend
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -13,8 +14,11 @@ type Region struct {
 	Name string `json:"name"`
 }
 
-// Regions are the region labels machines can carry.
-var Regions = []Region{
+// Regions are the region labels machines can carry (a copy: callers
+// cannot change the table).
+func Regions() []Region { return slices.Clone(regions) }
+
+var regions = []Region{
 	{"ams", "Amsterdam, Netherlands"}, {"arn", "Stockholm, Sweden"}, {"bom", "Mumbai, India"},
 	{"cdg", "Paris, France"}, {"dfw", "Dallas, Texas (US)"}, {"ewr", "Secaucus, NJ (US)"},
 	{"fra", "Frankfurt, Germany"}, {"gru", "Sao Paulo, Brazil"}, {"hkg", "Hong Kong"},
@@ -35,8 +39,10 @@ type VMSize struct {
 	Shared   bool   `json:"shared"`
 }
 
-// VMSizes are Fly's presets, smallest first.
-var VMSizes = []VMSize{
+// VMSizes are Fly's presets, smallest first (a copy, like Regions).
+func VMSizes() []VMSize { return slices.Clone(vmSizes) }
+
+var vmSizes = []VMSize{
 	{"shared-cpu-1x", 1, 256, true}, {"shared-cpu-2x", 2, 512, true}, {"shared-cpu-4x", 4, 1024, true},
 	{"shared-cpu-8x", 8, 2048, true}, {"dedicated-cpu-1x", 1, 2048, false}, {"dedicated-cpu-2x", 2, 4096, false},
 	{"dedicated-cpu-4x", 4, 8192, false}, {"dedicated-cpu-8x", 8, 16384, false},
@@ -59,13 +65,13 @@ func ValidateName(name string) error {
 
 // LookupRegion returns a region by code.
 func LookupRegion(code string) (Region, error) {
-	for _, r := range Regions {
+	for _, r := range regions {
 		if r.Code == code {
 			return r, nil
 		}
 	}
-	codes := make([]string, len(Regions))
-	for i, r := range Regions {
+	codes := make([]string, len(regions))
+	for i, r := range regions {
 		codes[i] = r.Code
 	}
 	sort.Strings(codes)
@@ -74,13 +80,13 @@ func LookupRegion(code string) (Region, error) {
 
 // LookupVMSize returns a preset by name.
 func LookupVMSize(name string) (VMSize, error) {
-	for _, s := range VMSizes {
+	for _, s := range vmSizes {
 		if s.Name == name {
 			return s, nil
 		}
 	}
-	names := make([]string, len(VMSizes))
-	for i, s := range VMSizes {
+	names := make([]string, len(vmSizes))
+	for i, s := range vmSizes {
 		names[i] = s.Name
 	}
 	return VMSize{}, fmt.Errorf("unknown VM size %q: choose one of %s", name, strings.Join(names, ", "))

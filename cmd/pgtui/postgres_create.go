@@ -54,8 +54,8 @@ the other flags take their defaults.`,
 }
 
 func regionCodes() string {
-	codes := make([]string, len(backend.Regions))
-	for i, r := range backend.Regions {
+	codes := make([]string, len(backend.Regions()))
+	for i, r := range backend.Regions() {
 		codes[i] = r.Code
 	}
 	return strings.Join(codes, ", ")
@@ -115,8 +115,8 @@ func lookupRegion(code string) error { _, err := backend.LookupRegion(code); ret
 func lookupVMSize(name string) error { _, err := backend.LookupVMSize(name); return err }
 
 func regionChoices() [][2]string {
-	out := make([][2]string, len(backend.Regions))
-	for i, r := range backend.Regions {
+	out := make([][2]string, len(backend.Regions()))
+	for i, r := range backend.Regions() {
 		out[i] = [2]string{r.Code, r.Name}
 	}
 	return out
@@ -124,8 +124,8 @@ func regionChoices() [][2]string {
 
 // sizeChoices lists sizes as the seed's prompt does: "shared-cpu-1x - 256".
 func sizeChoices() [][2]string {
-	out := make([][2]string, len(backend.VMSizes))
-	for i, s := range backend.VMSizes {
+	out := make([][2]string, len(backend.VMSizes()))
+	for i, s := range backend.VMSizes() {
 		out[i] = [2]string{fmt.Sprintf("%s - %d", s.Name, s.MemoryMB), ""}
 	}
 	return out

@@ -40,7 +40,7 @@ type form struct {
 	inputs    [nFields]textinput.Model
 	focus     field
 	regionAt  int // cursor in the region matches
-	sizeAt    int // cursor in backend.VMSizes
+	sizeAt    int // cursor in backend.VMSizes()
 	touched   [nFields]bool
 	submitted bool
 }
@@ -67,7 +67,7 @@ func (f *form) resetRegion() {
 	if f.value(fRegion) != "" {
 		return
 	}
-	for i, r := range backend.Regions {
+	for i, r := range backend.Regions() {
 		if r.Code == defaultRegion {
 			f.regionAt = i
 		}
@@ -90,10 +90,10 @@ func (f *form) move(d int) {
 func (f *form) regionMatches() []backend.Region {
 	q := strings.ToLower(f.value(fRegion))
 	if q == "" {
-		return backend.Regions
+		return backend.Regions()
 	}
 	var exact, rest []backend.Region
-	for _, r := range backend.Regions {
+	for _, r := range backend.Regions() {
 		switch {
 		case r.Code == q:
 			exact = append(exact, r)
@@ -125,7 +125,7 @@ func number(s, what string) (int, error) {
 // request builds the create request and each field's error.
 func (f *form) request() (backend.CreateRequest, [nFields]error) {
 	var errs [nFields]error
-	req := backend.CreateRequest{Name: f.value(fName), Org: f.value(fOrg), VMSize: backend.VMSizes[f.sizeAt].Name}
+	req := backend.CreateRequest{Name: f.value(fName), Org: f.value(fOrg), VMSize: backend.VMSizes()[f.sizeAt].Name}
 	errs[fName] = backend.ValidateName(req.Name)
 	if req.Org == "" {
 		req.Org = defaultOrg
@@ -170,7 +170,7 @@ func (f *form) choose(down bool) {
 	case fRegion:
 		f.regionAt = max(min(f.regionAt+d, len(f.regionMatches())-1), 0)
 	case fSize:
-		f.sizeAt = max(min(f.sizeAt+d, len(backend.VMSizes)-1), 0)
+		f.sizeAt = max(min(f.sizeAt+d, len(backend.VMSizes())-1), 0)
 	default:
 		f.move(d)
 	}

@@ -58,7 +58,7 @@ func (m *Model) fieldView(fl field) string {
 	f, t := m.form, m.c.Theme
 	switch fl {
 	case fSize:
-		return sizeLine(backend.VMSizes[f.sizeAt])
+		return sizeLine(backend.VMSizes()[f.sizeAt])
 	case fRegion:
 		if r, err := f.region(); err == nil && fl != f.focus {
 			return fmt.Sprintf("%s  %s", r.Code, t.Dim.Render(r.Name))
@@ -79,7 +79,7 @@ func (m *Model) listView(fl field) []string {
 		}
 		at = f.regionAt
 	case fSize:
-		for _, s := range backend.VMSizes {
+		for _, s := range backend.VMSizes() {
 			items = append(items, sizeLine(s))
 		}
 		at = f.sizeAt
