@@ -28,6 +28,13 @@ type Backend interface {
 	UpdateConfig(ctx context.Context, cluster string, u ConfigUpdate) (*ClusterConfig, error)
 	// Metrics samples every machine's exporter: TPS, connections, lag, size.
 	Metrics(ctx context.Context, cluster string) ([]MachineMetrics, error)
+	// MetricsStream samples every machine each `every` (DefaultMetricsEvery
+	// when <= 0, never faster than MinMetricsEvery) until ctx ends, TPS
+	// from the commit counters' change since the previous sample. The
+	// channel holds one sample: a reader that falls behind gets the newest
+	// one, never a backlog, and the producer never waits for it (see
+	// SendLatest). It closes when ctx ends or the cluster is gone.
+	MetricsStream(ctx context.Context, cluster string, every time.Duration) (<-chan MetricsSample, error)
 	// Logs streams the machines' log lines (all of them, or one machine),
 	// the last f.Lines first, then new ones while f.Follow.
 	Logs(ctx context.Context, cluster string, f LogFilter) (<-chan LogLine, error)
@@ -233,6 +240,16 @@ type MachineMetrics struct {
 	Connections float64 `json:"connections"`
 	LagSeconds  float64 `json:"lag_seconds"`
 	SizeBytes   float64 `json:"size_bytes"`
+}
+
+// MetricsSample is one reading of every machine of a cluster, as
+// MetricsStream sends it.
+type MetricsSample struct {
+	Time time.Time `json:"time"`
+	// Leader is the machine that leads and holds the leader key, "" while
+	// there is none.
+	Leader   string           `json:"leader,omitempty"`
+	Machines []MachineMetrics `json:"machines"`
 }
 
 // LogFilter selects log lines.

@@ -165,7 +165,7 @@ func TestPalette(t *testing.T) {
 	if got := m.status.err; !strings.Contains(got, "unknown command :nope") {
 		t.Fatalf(":nope: status %q", got)
 	}
-	for _, line := range []string{"checks", "logs", "dbs", "status", "clusters"} {
+	for _, line := range []string{"checks", "logs", "metrics", "dbs", "status", "clusters"} {
 		press(m, ":")
 		typeLine(m, line)
 		press(m, "enter")
@@ -217,8 +217,8 @@ func TestHelpListsEveryEnabledBinding(t *testing.T) {
 			}
 		}
 	}
-	if enabled != 21 || disabled != 1 {
-		t.Fatalf("%d enabled, %d disabled bindings; want 21 and 1 (start machine on a running one)", enabled, disabled)
+	if enabled != 22 || disabled != 1 {
+		t.Fatalf("%d enabled, %d disabled bindings; want 22 and 1 (start machine on a running one)", enabled, disabled)
 	}
 	press(m, "esc")
 	if m.helpOn || m.top().route != views.RouteStatus {
@@ -316,5 +316,16 @@ func TestTitleKeepsTheCurrentPane(t *testing.T) {
 	title := strings.Split(m.View(), "\n")[0]
 	if !strings.HasSuffix(title, "users md-postgres-500") || !strings.Contains(title, "… ") || lipgloss.Width(title) > 80 {
 		t.Fatalf("title %q", title)
+	}
+}
+
+func TestPaletteCompletions(t *testing.T) {
+	for typed, want := range map[string]string{
+		"": strings.Join(commandNames(), " "), "me": "metrics", ":c": "clusters checks create",
+		"status orders-db": strings.Join(commandNames(), " "), "zz": strings.Join(commandNames(), " "),
+	} {
+		if got := strings.Join(completions(typed), " "); got != want {
+			t.Errorf("completions(%q) = %q, want %q", typed, got, want)
+		}
 	}
 }

@@ -90,3 +90,13 @@ func TestChecksAndLogsScreens(t *testing.T) {
 	vt.WaitFor(t, tm, "exporter running on da8141e7")
 	golden(t, tm)
 }
+
+func TestMetricsScreen(t *testing.T) {
+	tm := run(t, seeded(t))
+	vt.WaitFor(t, tm, "orders-db")
+	vt.Keys(tm, "enter")
+	vt.WaitFor(t, tm, "da8141e7  iad")
+	vt.Keys(tm, "m")
+	vt.WaitFor(t, tm, "60 samples")
+	golden(t, tm)
+}

@@ -21,6 +21,7 @@ var commands = []command{
 	{name: "status", route: views.RouteStatus},
 	{name: "checks", route: views.RouteChecks},
 	{name: "logs", route: views.RouteLogs},
+	{name: "metrics", route: views.RouteMetrics},
 	{name: "users", route: views.RouteUsers},
 	{name: "dbs", route: views.RouteDBs},
 	{name: "create", route: views.RouteCreate},
@@ -32,6 +33,22 @@ func commandNames() []string {
 	out := make([]string, len(commands))
 	for i, c := range commands {
 		out[i] = c.name
+	}
+	return out
+}
+
+// completions are the command names that complete what is typed, or
+// all of them while nothing (or no known prefix) is typed.
+func completions(typed string) []string {
+	word := strings.TrimPrefix(strings.TrimSpace(typed), ":")
+	var out []string
+	for _, name := range commandNames() {
+		if word != "" && !strings.Contains(word, " ") && strings.HasPrefix(name, word) {
+			out = append(out, name)
+		}
+	}
+	if len(out) == 0 {
+		return commandNames()
 	}
 	return out
 }

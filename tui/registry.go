@@ -8,6 +8,7 @@ import (
 	"github.com/pgtui/pgtui/views/clusters"
 	"github.com/pgtui/pgtui/views/dbs"
 	"github.com/pgtui/pgtui/views/logs"
+	"github.com/pgtui/pgtui/views/metrics"
 	"github.com/pgtui/pgtui/views/status"
 	"github.com/pgtui/pgtui/views/timeline"
 	"github.com/pgtui/pgtui/views/users"
@@ -34,6 +35,7 @@ func registry() map[views.Route]route {
 		views.RouteTimeline: {build: func(c views.Common, a views.Args) views.Pane { return timeline.New(c, a) }, needCluster: true},
 		views.RouteChecks:   {build: func(c views.Common, a views.Args) views.Pane { return checks.New(c, a) }, needCluster: true},
 		views.RouteLogs:     {build: func(c views.Common, a views.Args) views.Pane { return logs.New(c, a) }, needCluster: true},
+		views.RouteMetrics:  {build: func(c views.Common, a views.Args) views.Pane { return metrics.New(c, a) }, needCluster: true},
 	}
 }
 

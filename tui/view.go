@@ -21,7 +21,7 @@ func (m *Model) View() string {
 	}
 	status := m.status.view(m.width)
 	if m.paletteOn {
-		status = m.theme.Dim.Render(views.Truncate("tab completes: "+strings.Join(commandNames(), " "), m.width))
+		status = m.theme.Dim.Render(views.Truncate("tab completes: "+strings.Join(completions(m.palette.Value()), " "), m.width))
 	}
 	return strings.Join([]string{m.titleBar(), clip(body, w, h), m.footer(), status}, "\n")
 }

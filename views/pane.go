@@ -27,6 +27,7 @@ const (
 	RouteTimeline Route = "timeline"
 	RouteChecks   Route = "checks"
 	RouteLogs     Route = "logs"
+	RouteMetrics  Route = "metrics"
 )
 
 // Args are what a pane is opened on.

@@ -30,6 +30,7 @@ type Theme struct {
 	Dialog    lipgloss.Style // confirm dialog box
 	Danger    lipgloss.Style // destructive prompt text
 	Secret    lipgloss.Style // the credentials block
+	Spark     lipgloss.Style // sparkline bars
 	Help      help.Styles
 	Spinner   lipgloss.Style
 	Mono      bool
@@ -62,6 +63,7 @@ func DefaultTheme() *Theme {
 		Dialog:    s().Border(lipgloss.RoundedBorder()).BorderForeground(accent).Padding(0, 1),
 		Danger:    s().Bold(true).Foreground(red),
 		Secret:    s().Border(lipgloss.NormalBorder()).BorderForeground(yellow),
+		Spark:     s().Foreground(accent),
 		Help:      helpStyles(s().Foreground(accent), s().Foreground(dim), s().Foreground(dim)),
 		Spinner:   s().Foreground(accent),
 		fillColor: "#7571F9",
@@ -90,6 +92,7 @@ func MonoTheme() *Theme {
 		Dialog:   s().Border(lipgloss.RoundedBorder()).Padding(0, 1),
 		Danger:   s().Bold(true),
 		Secret:   s().Border(lipgloss.NormalBorder()),
+		Spark:    plain,
 		Help:     helpStyles(s().Bold(true), plain, plain),
 		Spinner:  plain,
 		Mono:     true,

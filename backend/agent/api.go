@@ -26,6 +26,7 @@ func (a *Agent) routes() http.Handler {
 	}
 	mux.HandleFunc("POST /v1/clusters", a.handleCreate)
 	mux.HandleFunc("GET /v1/clusters/{name}/logs", a.handleLogs)
+	mux.HandleFunc("GET /v1/clusters/{name}/metrics/stream", a.handleMetricsStream)
 	h("GET /v1/status", func(r *http.Request) (any, error) { return a.agentStatus(), nil })
 	h("POST /v1/shutdown", func(r *http.Request) (any, error) { return nil, a.shutdown() })
 	h("GET /v1/clusters", func(r *http.Request) (any, error) { return a.listClusters(r.Context()) })

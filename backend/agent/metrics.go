@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -44,20 +45,118 @@ func (a *Agent) metrics(ctx context.Context, name string) ([]backend.MachineMetr
 		return nil, ctx.Err()
 	case <-t.C:
 	}
-	second := a.scrapeAll(ctx, c, running)
+	return derive(c, first, a.scrapeAll(ctx, c, running)), nil
+}
+
+// derive turns two scrapes into every machine's figures, in the
+// cluster's order: TPS is the change of the commit and rollback counters
+// per second between prev and cur, 0 without an earlier reading or when
+// the counters went back (a restart or a stats reset).
+func derive(c Cluster, prev, cur map[string]sample) []backend.MachineMetrics {
 	out := []backend.MachineMetrics{}
 	for _, m := range c.Machines {
 		mm := backend.MachineMetrics{Machine: m.ID, Region: m.Region}
-		s2, ok := second[m.ID]
+		s2, ok := cur[m.ID]
 		if ok && s2.up {
 			mm.Up, mm.Connections, mm.LagSeconds, mm.SizeBytes = true, s2.connections, s2.lagSeconds, s2.sizeBytes
-			if s1, ok := first[m.ID]; ok && s1.up && s2.at.After(s1.at) {
+			if s1, ok := prev[m.ID]; ok && s1.up && s2.at.After(s1.at) && s2.xacts >= s1.xacts {
 				mm.TPS = (s2.xacts - s1.xacts) / s2.at.Sub(s1.at).Seconds()
 			}
 		}
 		out = append(out, mm)
 	}
-	return out, nil
+	return out
+}
+
+// handleMetricsStream streams a sample of every machine each `every`
+// (query parameter, a Go duration) as newline-delimited JSON. Sampling
+// runs apart from the writing and hands over only its newest sample, so
+// a slow reader gets fewer samples, never stale ones, and never holds
+// the sampling up.
+func (a *Agent) handleMetricsStream(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if _, _, err := a.snapshot(name); err != nil {
+		reply(w, nil, err)
+		return
+	}
+	every := time.Duration(0)
+	if q := r.URL.Query().Get("every"); q != "" {
+		d, err := time.ParseDuration(q)
+		if err != nil {
+			reply(w, nil, badRequest(fmt.Errorf("bad sampling interval %q: %w", q, err)))
+			return
+		}
+		every = d
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(a.ctx, cancel)() // the agent stopping ends the stream
+	samples := make(chan backend.MetricsSample, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(samples)
+		a.sampleMetrics(ctx, name, backend.MetricsEvery(every), samples)
+	}()
+	defer func() { cancel(); <-done }()
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	flusher, _ := w.(http.Flusher)
+	if flusher != nil {
+		flusher.Flush() // the client's call returns now, not at the first sample
+	}
+	enc := json.NewEncoder(w)
+	for s := range samples {
+		if enc.Encode(s) != nil {
+			return
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+}
+
+// sampleMetrics reads every running machine's exporter each `every` and
+// offers each sample to out without waiting, until ctx ends or the
+// cluster is gone. A first reading, before the first interval, gives the
+// first sample its TPS.
+func (a *Agent) sampleMetrics(ctx context.Context, name string, every time.Duration, out chan backend.MetricsSample) {
+	c, running, err := a.snapshot(name)
+	if err != nil {
+		return
+	}
+	prev := a.scrapeAll(ctx, c, running)
+	produce(ctx, every, func(ctx context.Context) (backend.MetricsSample, bool) {
+		c, running, err := a.snapshot(name)
+		if err != nil {
+			return backend.MetricsSample{}, false
+		}
+		at := time.Now()
+		cur := a.scrapeAll(ctx, c, running)
+		s := backend.MetricsSample{Time: at, Leader: a.leaderID(ctx, name), Machines: derive(c, prev, cur)}
+		prev = cur
+		return s, true
+	}, out)
+}
+
+// produce calls next each `every` and puts what it returns in out with
+// backend.SendLatest, so a reader that is behind never holds it up; it
+// returns when ctx ends or next reports there is nothing more.
+func produce[T any](ctx context.Context, every time.Duration, next func(context.Context) (T, bool), out chan T) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		v, ok := next(ctx)
+		if !ok || ctx.Err() != nil {
+			return
+		}
+		backend.SendLatest(out, v)
+	}
 }
 
 func (a *Agent) scrapeAll(ctx context.Context, c Cluster, running map[string]bool) map[string]sample {

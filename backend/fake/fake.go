@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pgtui/pgtui/backend"
@@ -31,6 +32,13 @@ type Backend struct {
 	// CreateError, when set, makes each deployment fail with this message
 	// after its machines were placed (and the cluster is removed again).
 	CreateError string
+	// LogBurst and LogRate make a followed log stream go on after its
+	// fixed lines, for benchmarks of the logs pane: LogBurst lines as fast
+	// as the reader takes them, then LogRate lines a second, until ctx
+	// ends (see Logs). Set them before the stream is opened.
+	LogBurst, LogRate int
+
+	generated atomic.Int64 // log lines generated, see GeneratedLogLines
 
 	mu       sync.Mutex
 	tick     int

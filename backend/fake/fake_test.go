@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pgtui/pgtui/backend"
 	"github.com/pgtui/pgtui/backend/fake"
@@ -134,5 +135,48 @@ func TestAttachEnvDetach(t *testing.T) {
 	}
 	if got := b.Calls(); len(got) != 6 || b.Called("Attach") != 2 {
 		t.Fatalf("calls = %v", got)
+	}
+}
+
+// TestMetricsStream: a fixed history, the leader named, a stopped
+// machine down, the channel open until ctx ends.
+func TestMetricsStream(t *testing.T) {
+	b := fake.New()
+	drain(t, must(b.CreateCluster(context.Background(), req)))
+	if err := b.MachineAction(context.Background(), "pg", "0e286f3c", backend.ActionStop); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ch, err := b.MetricsStream(ctx, "pg", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []backend.MetricsSample
+	for range fake.MetricsHistory {
+		got = append(got, <-ch)
+	}
+	cancel()
+	if _, open := <-ch; open {
+		t.Fatal("more than the history, or open after ctx ended")
+	}
+	first, last := got[0], got[len(got)-1]
+	if !first.Time.Equal(fake.Epoch().Add(time.Second)) || !last.Time.Equal(fake.Epoch().Add(fake.MetricsHistory*time.Second)) {
+		t.Fatalf("times %s .. %s", first.Time, last.Time)
+	}
+	if last.Leader != "6b97fa06" || len(last.Machines) != 3 {
+		t.Fatalf("last sample %+v", last)
+	}
+	lead, replica, stopped := last.Machines[0], last.Machines[1], last.Machines[2]
+	if !lead.Up || lead.TPS < 20 || lead.LagSeconds != 0 || lead.SizeBytes <= first.Machines[0].SizeBytes {
+		t.Errorf("leader %+v", lead)
+	}
+	if !replica.Up || replica.Connections != 2 || replica.TPS < 1 {
+		t.Errorf("replica %+v", replica)
+	}
+	if stopped.Up || stopped.TPS != 0 {
+		t.Errorf("stopped machine %+v", stopped)
+	}
+	if _, err := b.MetricsStream(ctx, "nope", 0); err == nil {
+		t.Error("a stream of an unknown cluster")
 	}
 }

@@ -1,6 +1,7 @@
 package local_test
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -9,16 +10,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/local"
 )
 
 // TestPlatformChecksAndMetrics: the agent reads every machine's checks
 // from its node (seed wording for leader and replica), counts them in
 // the status, reports a stopped machine's checks critical, and each
-// machine serves Prometheus metrics on its private address.
+// machine serves Prometheus metrics on its private address, which the
+// metrics stream samples.
 func TestPlatformChecksAndMetrics(t *testing.T) {
 	p := startPlatform(t)
-	create(t, p.c, "checked", 2)
+	creds, _ := create(t, p.c, "checked", 2)
 	ctx := tctx(t, 2*time.Minute)
 	st := waitHealthy(t, p.c, "checked", 2, synced)
 	var leader, replica backend.MachineStatus
@@ -49,8 +53,30 @@ func TestPlatformChecksAndMetrics(t *testing.T) {
 		}
 	}
 
+	checkMetricsStream(t, p.c, creds.LocalURL+"?sslmode=disable", leader, replica)
+
 	if err := p.c.MachineAction(ctx, "checked", replica.ID, backend.ActionStop); err != nil {
 		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	samples, err := p.c.MetricsStream(sctx, "checked", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := nextSample(t, sctx, samples)
+	if len(s.Machines) != 2 || s.Leader != leader.ID || !up(s, leader.ID) || up(s, replica.ID) {
+		t.Errorf("sample with the replica stopped: %+v", s)
+	}
+	stop()
+	closed := time.NewTimer(10 * time.Second)
+	defer closed.Stop()
+	for open := true; open; {
+		select {
+		case _, open = <-samples:
+		case <-closed.C:
+			t.Error("the metrics stream stayed open after its context ended")
+			open = false
+		}
 	}
 	cs, err = p.c.Checks(ctx, "checked")
 	if err != nil {
@@ -76,6 +102,78 @@ func TestPlatformChecksAndMetrics(t *testing.T) {
 	if !logged {
 		t.Error("no [HEALTHCHECK] line for the leader's role check in its logs")
 	}
+}
+
+// checkMetricsStream: every sample lists both machines, up, with the
+// leader named and times rising; commits on the leader show as its TPS
+// (by the third sample at the latest, or whenever the statistics land).
+// An unknown cluster is refused.
+func checkMetricsStream(t *testing.T, c *local.Client, url string, leader, replica backend.MachineStatus) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := c.MetricsStream(ctx, "nope", 0); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("stream of an unknown cluster: %v", err)
+	}
+	samples, err := c.MetricsStream(ctx, "checked", 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var prev time.Time
+	for n := 1; ; n++ {
+		for range 20 { // committed transactions for the next sample to count
+			if _, err := conn.Exec(ctx, "SELECT 1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := nextSample(t, ctx, samples)
+		if !s.Time.After(prev) || s.Leader != leader.ID || len(s.Machines) != 2 {
+			t.Fatalf("sample %d after one of %s: %+v", n, prev, s)
+		}
+		prev = s.Time
+		var lead backend.MachineMetrics
+		for _, m := range s.Machines {
+			if !m.Up || m.Connections < 1 || m.SizeBytes <= 0 || m.TPS < 0 || m.LagSeconds < 0 || m.Region != "iad" {
+				t.Fatalf("sample %d: machine %+v", n, m)
+			}
+			if m.Machine == leader.ID {
+				lead = m
+			}
+		}
+		if lead.TPS > 0 && n >= 3 {
+			t.Logf("leader TPS %.1f in sample %d (replica %s)", lead.TPS, n, replica.ID)
+			return
+		}
+	}
+}
+
+// nextSample waits for the stream's next sample.
+func nextSample(t *testing.T, ctx context.Context, samples <-chan backend.MetricsSample) backend.MetricsSample {
+	t.Helper()
+	select {
+	case s, ok := <-samples:
+		if !ok {
+			t.Fatal("the metrics stream closed")
+		}
+		return s
+	case <-ctx.Done():
+		t.Fatal("no metrics sample in time")
+	}
+	return backend.MetricsSample{}
+}
+
+func up(s backend.MetricsSample, id string) bool {
+	for _, m := range s.Machines {
+		if m.Machine == id {
+			return m.Up
+		}
+	}
+	return false
 }
 
 // checkSeedWords checks each machine's vm, pg and role check.

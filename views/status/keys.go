@@ -15,6 +15,7 @@ type KeyMap struct {
 	Timeline  key.Binding
 	Checks    key.Binding
 	Logs      key.Binding
+	Metrics   key.Binding
 	ScaleUp   key.Binding
 	ScaleDown key.Binding
 	Start     key.Binding
@@ -35,6 +36,7 @@ func NewKeyMap() KeyMap {
 		Timeline:  b("t", "failover timeline"),
 		Checks:    b("c", "health checks"),
 		Logs:      b("l", "logs"),
+		Metrics:   b("m", "metrics"),
 		ScaleUp:   b("+", "add a machine"),
 		ScaleDown: b("-", "remove a machine"),
 		Start:     b("s", "start machine"),
@@ -55,7 +57,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Refresh},
-		{k.PSQL, k.Users, k.DBs, k.Timeline, k.Checks, k.Logs},
+		{k.PSQL, k.Users, k.DBs, k.Timeline, k.Checks, k.Logs, k.Metrics},
 		{k.ScaleUp, k.ScaleDown, k.Start, k.Stop, k.Kill, k.Restart, k.Destroy},
 	}
 }

@@ -169,6 +169,8 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 		return views.Open(views.RouteChecks, args)
 	case key.Matches(k, m.keys.Logs):
 		return views.Open(views.RouteLogs, args)
+	case key.Matches(k, m.keys.Metrics):
+		return views.Open(views.RouteMetrics, args)
 	default:
 		return m.onAction(k)
 	}

@@ -196,3 +196,11 @@ func TestFormats(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricsKeyOpensMetrics(t *testing.T) {
+	m := loaded(t, seeded(t, 2))
+	_, cmd := m.Update(vt.Key("m"))
+	if got := cmd(); got != (views.OpenPaneMsg{Route: views.RouteMetrics, Args: views.Args{Cluster: name}}) {
+		t.Fatalf("m sent %#v", got)
+	}
+}
