@@ -51,6 +51,7 @@ bench: deps build
 	$(GO) run ./internal/bench/proxy
 	$(GO) run ./internal/bench/tunnel
 	$(GO) run ./internal/bench/checks
+	$(GO) run ./internal/bench/cockpit
 
 # soak runs pgbench saturating the machine for SOAK_SECONDS (default 600)
 # and fails on any leader change.

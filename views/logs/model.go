@@ -178,12 +178,11 @@ func (m *Model) View() string {
 		state = "paused"
 	}
 	head := t.Header.Render(fmt.Sprintf("Logs of %s", m.cluster)) + t.Dim.Render(fmt.Sprintf("  %s, %s", which, state))
-	lines := m.buf.lines(func(l backend.LogLine) bool { return m.machine == "" || l.Machine == m.machine })
 	room := max(m.c.Height-2, 1)
-	end := max(len(lines)-m.scroll, min(room, len(lines)))
-	from := max(end-room, 0)
-	out := []string{head, ""}
-	for _, l := range lines[from:end] {
+	lines := m.buf.window(m.scroll, room, func(l *backend.LogLine) bool { return m.machine == "" || l.Machine == m.machine })
+	out := make([]string, 0, 2+len(lines))
+	out = append(out, head, "")
+	for _, l := range lines {
 		out = append(out, views.Truncate(format(l), m.c.Width))
 	}
 	if len(lines) == 0 {

@@ -3,6 +3,8 @@ package logs
 import (
 	"fmt"
 	"os"
+	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -92,5 +94,64 @@ func TestPauseAndScroll(t *testing.T) {
 	m.Update(vt.Key(" "))
 	if v := m.View(); !strings.Contains(v, "msg 10") || !strings.Contains(v, "following") {
 		t.Fatalf("resumed view:\n%s", v)
+	}
+}
+
+// TestWindowIsTheTailOfTheFilteredBuffer checks the ring's window
+// against filtering the whole buffer and paging it as the view does:
+// every capacity, fill (wrapped or not), filter, scroll and height.
+func TestWindowIsTheTailOfTheFilteredBuffer(t *testing.T) {
+	for _, capacity := range []int{1, 7, 50} {
+		for _, added := range []int{0, 3, 7, 50, 123} {
+			r := newRing(capacity)
+			for i := range added {
+				machine := "b"
+				if i%3 == 0 {
+					machine = "a"
+				}
+				r.add(backend.LogLine{Machine: machine, Message: fmt.Sprint(i)})
+			}
+			for _, machine := range []string{"", "a", "b", "none"} {
+				keep := func(l *backend.LogLine) bool { return machine == "" || l.Machine == machine }
+				var all []backend.LogLine
+				for i := range r.n {
+					if l := r.at(i); keep(l) {
+						all = append(all, *l)
+					}
+				}
+				for skip := range capacity + 3 {
+					for _, room := range []int{1, 2, 5, 60} {
+						end := max(len(all)-skip, min(room, len(all)))
+						want := all[max(end-room, 0):end]
+						got := r.window(skip, room, keep)
+						if len(got) != len(want) || (len(want) > 0 && !reflect.DeepEqual(got, want)) {
+							t.Fatalf("cap %d, added %d, machine %q, skip %d, room %d: got %v, want %v",
+								capacity, added, machine, skip, room, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestViewCopiesOnlyWhatItShows: a frame of a full buffer costs the
+// lines on screen, not the buffer (it was a copy of all 5000 lines, half
+// a megabyte a frame, with the stream calling View for every batch).
+func TestViewCopiesOnlyWhatItShows(t *testing.T) {
+	m := New(vt.Common(fake.New()), views.Args{Cluster: name})
+	m.SetSize(vt.Width, vt.Height)
+	for i := range keep + 10 {
+		m.add(backend.LogLine{Time: vt.Now(), Machine: "6b97fa06", Proc: "postgres", Message: fmt.Sprint("line ", i)})
+	}
+	const frames = 20
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range frames {
+		_ = m.View()
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / frames; per > 64<<10 {
+		t.Fatalf("a frame allocates %d bytes", per)
 	}
 }
