@@ -48,7 +48,12 @@ const pgFactsSQL = `SELECT pg_is_in_recovery(),
 	current_setting('max_connections')::int,
 	coalesce((SELECT status = 'streaming' FROM pg_stat_wal_receiver), false), ` + LagSQL
 
-// QueryPG reads the facts from the local postgres.
+// QueryPG reads the facts from the local postgres on a new connection.
+// Not a connection kept between checks, though that would be cheaper
+// (postgres forks, authenticates and tears down a backend for each, some
+// 10ms of CPU: internal/bench/checks measures it): a new connection is
+// what proves postgres still serves clients, while a kept backend goes on
+// answering when the postmaster hangs.
 func QueryPG(ctx context.Context, c Connector) (PGFacts, error) {
 	conn, err := c.Connect(ctx)
 	if err != nil {

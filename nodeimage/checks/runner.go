@@ -41,6 +41,9 @@ func (s Sources) Evaluate(ctx context.Context) []Check {
 	return []Check{VM(host, s.DataDir, s.Thresholds), PG(f, err, s.Thresholds), Role(role)}
 }
 
+// DefaultPoll is how often the runner calls Watch unless told otherwise.
+const DefaultPoll = 250 * time.Millisecond
+
 // RunnerConfig sets how often checks run.
 type RunnerConfig struct {
 	// Evaluate computes every check (Sources.Evaluate).
@@ -52,7 +55,7 @@ type RunnerConfig struct {
 	// instead of at the next interval, so callers polling the results see
 	// a promotion or a replica catching up without waiting.
 	Watch func() string
-	// Poll is how often Watch is called (default 250ms).
+	// Poll is how often Watch is called (default DefaultPoll).
 	Poll time.Duration
 	Log  *slog.Logger
 	Now  func() time.Time
@@ -74,7 +77,7 @@ func NewRunner(cfg RunnerConfig) *Runner {
 		cfg.Interval = 5 * time.Second
 	}
 	if cfg.Poll <= 0 {
-		cfg.Poll = 250 * time.Millisecond
+		cfg.Poll = DefaultPoll
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
