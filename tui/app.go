@@ -23,6 +23,10 @@ import (
 // Options are what the cockpit is built from.
 type Options struct {
 	Backend backend.Backend
+	// Connect, used when Backend is nil, reaches the platform after the
+	// first frame is drawn (starting the local agent can take a second),
+	// with a spinner in the status line meanwhile.
+	Connect func() (backend.Backend, error)
 	// Clock defaults to time.Now.
 	Clock func() time.Time
 	// Theme defaults to views.DefaultTheme, or views.MonoTheme when
@@ -63,6 +67,8 @@ type Model struct {
 	paletteOn bool
 	helpOn    bool
 	status    statusLine
+	// connectErr is why Options.Connect failed; the body shows it.
+	connectErr error
 }
 
 var _ tea.Model = (*Model)(nil)
@@ -91,8 +97,35 @@ func PickTheme(getenv func(string) string) *views.Theme {
 	return views.DefaultTheme()
 }
 
-// Init opens the home pane.
-func (m *Model) Init() tea.Cmd { return m.open(views.RouteClusters, views.Args{}) }
+// Init opens the home pane, after connecting when Options.Connect is set.
+func (m *Model) Init() tea.Cmd {
+	if m.opts.Backend == nil && m.opts.Connect != nil {
+		connect := m.opts.Connect
+		return tea.Batch(
+			func() tea.Msg { return views.TaskStartMsg{ID: connectTask, Text: "starting the local platform"} },
+			func() tea.Msg { b, err := connect(); return connectedMsg{b: b, err: err} })
+	}
+	return m.open(views.RouteClusters, views.Args{})
+}
+
+const connectTask = "connect"
+
+// connectedMsg is Options.Connect's result.
+type connectedMsg struct {
+	b   backend.Backend
+	err error
+}
+
+// connected opens the home pane on the backend, or shows why there is none.
+func (m *Model) connected(msg connectedMsg) tea.Cmd {
+	done := views.TaskDoneMsg{ID: connectTask, Text: "connected", Err: msg.err}
+	if msg.err != nil {
+		m.connectErr = msg.err
+		return m.status.update(done)
+	}
+	m.opts.Backend = msg.b
+	return tea.Batch(m.status.update(done), m.open(views.RouteClusters, views.Args{}))
+}
 
 // psqlReadyMsg carries the psql command to run in the foreground.
 type psqlReadyMsg struct {
@@ -128,6 +161,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	case views.ErrMsg, views.FlashMsg, views.TaskStartMsg, spinner.TickMsg, clearFlashMsg:
 		return m, m.status.update(msg)
+	case connectedMsg:
+		return m, m.connected(msg)
 	case views.PSQLMsg:
 		return m, m.psql(msg.Cluster)
 	case psqlReadyMsg:

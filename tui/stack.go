@@ -66,6 +66,12 @@ func (m *Model) open(r views.Route, args views.Args) tea.Cmd {
 	if !ok {
 		return views.Err(unknownRoute(r))
 	}
+	if m.opts.Backend == nil {
+		if m.connectErr != nil {
+			return views.Err(m.connectErr)
+		}
+		return views.Err(fmt.Errorf("the platform is still starting; try again in a moment"))
+	}
 	if rt.needCluster && args.Cluster == "" {
 		return views.Err(fmt.Errorf(":%s needs a cluster: `:%s NAME`, or select one in :clusters", r, r))
 	}

@@ -13,8 +13,14 @@ import (
 func (m *Model) View() string {
 	w, h := m.paneSize()
 	body := ""
-	if top := m.top(); top != nil {
+	switch top := m.top(); {
+	case top != nil:
 		body = top.pane.View()
+	case m.connectErr != nil:
+		body = m.theme.Bad.Render(views.Truncate("cannot reach the platform: "+m.connectErr.Error(), w)) + "\n" +
+			m.theme.Dim.Render("q quits; `pgtui agent status` and the agent log say more")
+	case m.opts.Backend == nil:
+		body = m.theme.Dim.Render("Starting the local platform (agent and etcd)…")
 	}
 	if m.helpOn {
 		body = m.helpView()

@@ -24,16 +24,14 @@ func runCockpit(ctx context.Context, d *deps) error {
 	if !isTerminal(d.In) || !isTerminal(d.Out) {
 		return errNoTerminal
 	}
-	b, err := d.backend()
-	if err != nil {
-		return err
-	}
 	targets := newPSQLTargets(exec.LookPath)
 	if exe, err := os.Executable(); err == nil {
 		// Clusters created earlier: psql through the WireGuard tunnel.
 		targets.viaTunnel = func(cluster string) *exec.Cmd { return exec.Command(exe, "postgres", "connect", "-a", cluster) }
 	}
-	o := tui.Options{Backend: b, PSQLTarget: targets.Command, OnCredentials: targets.Remember}
+	// The platform is reached after the first frame: starting the local
+	// agent takes up to a second, and the cockpit says so meanwhile.
+	o := tui.Options{Connect: d.backend, PSQLTarget: targets.Command, OnCredentials: targets.Remember}
 	// OSC 52 copies go to stderr when it is the terminal, never through
 	// the renderer's stdout; otherwise the copy key says it cannot copy.
 	if isTerminal(d.Err) {
