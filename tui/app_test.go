@@ -329,3 +329,42 @@ func TestPaletteCompletions(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectAfterFirstFrame: with Options.Connect the first frame says
+// the platform is starting and no pane opens until Connect returns; then
+// the clusters pane opens, or the body says why the platform is out of
+// reach and the palette refuses to open panes.
+func TestConnectAfterFirstFrame(t *testing.T) {
+	release := make(chan struct{})
+	f := seeded(t)
+	m := New(Options{Connect: func() (backend.Backend, error) { <-release; return f, nil }, Clock: vt.Now, Theme: views.DefaultTheme()})
+	m.Update(tea.WindowSizeMsg{Width: vt.Width, Height: vt.Height})
+	init := m.Init()
+	if v := m.View(); !strings.Contains(v, "Starting the local platform") {
+		t.Fatalf("first frame:\n%s", v)
+	}
+	press(m, ":")
+	typeLine(m, "clusters")
+	press(m, "enter")
+	if len(m.stack) != 0 || !strings.Contains(m.View(), "still starting") {
+		t.Fatalf("a pane opened before the platform was reached: %q\n%s", routes(m), m.View())
+	}
+	close(release)
+	drive(m, init)
+	if got := routes(m); got != "clusters:" {
+		t.Fatalf("after connecting: %q", got)
+	}
+	if v := m.View(); !strings.Contains(v, name) {
+		t.Fatalf("clusters not listed after connecting:\n%s", v)
+	}
+
+	failing := New(Options{Connect: func() (backend.Backend, error) { return nil, errors.New("agent did not start") }, Clock: vt.Now, Theme: views.DefaultTheme()})
+	failing.Update(tea.WindowSizeMsg{Width: vt.Width, Height: vt.Height})
+	drive(failing, failing.Init())
+	if v := failing.View(); len(failing.stack) != 0 || !strings.Contains(v, "cannot reach the platform: agent did not start") {
+		t.Fatalf("after a failed connect (%q):\n%s", routes(failing), v)
+	}
+	if !quits(press(failing, "q")) {
+		t.Fatal("q does not quit after a failed connect")
+	}
+}
