@@ -70,6 +70,8 @@ func (m *Model) footer() string {
 			global = global[1:]
 		}
 		bindings = append(append(bindings, top.pane.ShortHelp()...), global...)
+	} else {
+		bindings = m.keys.ShortHelp() // still connecting: the global keys
 	}
 	// bubbles/help overflows when not even its ellipsis fits: cut again.
 	return views.Truncate(m.help.ShortHelpView(bindings), m.width)
