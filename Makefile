@@ -44,14 +44,14 @@ fuzz:
 		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg >/tmp/pgtui-fuzz.out 2>&1 || { cat /tmp/pgtui-fuzz.out; exit 1; }; \
 	done
 
+# bench runs every benchmark in turn (failover, create 1/2/3, proxy vs
+# direct vs HAProxy, tunnel, check cost, cockpit, a short soak) and writes
+# what they print to docs/BENCHMARKS.md. BENCHES picks some of them.
+BENCHES ?= failover,create,proxy,tunnel,checks,cockpit,soak
+BENCH_SOAK_SECONDS ?= 120
 bench: deps build
 	@command -v haproxy >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq haproxy >/dev/null; }
-	$(GO) run ./internal/bench/failover
-	$(GO) run ./internal/bench/create
-	$(GO) run ./internal/bench/proxy
-	$(GO) run ./internal/bench/tunnel
-	$(GO) run ./internal/bench/checks
-	$(GO) run ./internal/bench/cockpit
+	SOAK_SECONDS=$(BENCH_SOAK_SECONDS) $(GO) run ./internal/bench/all -run $(BENCHES) -out docs/BENCHMARKS.md
 
 # soak runs pgbench saturating the machine for SOAK_SECONDS (default 600)
 # and fails on any leader change.
