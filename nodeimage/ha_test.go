@@ -3,7 +3,8 @@ package nodeimage_test
 // Integration tests: real postgres, embedded etcd, three `pgtui node`
 // processes on their own loopback addresses. Groups: TestBootstrap*,
 // TestFailover*, TestRejoin*, TestFencing*, TestSwitchover*, TestSyncMode*,
-// TestStoreOutage*.
+// TestStoreOutage*; TestPartition* (partition_test.go) put each node in its
+// own network namespace.
 
 import (
 	"context"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -14,21 +15,25 @@ import (
 	"github.com/pgtui/pgtui/nodeimage/cluster"
 )
 
-// faultKinds are injected in random order. Network partitions and a full
-// volume are not injected yet (see docs/RELIABILITY.md).
+// partitionKind needs the cluster in network namespaces (root).
+const partitionKind = "partition leader > TTL"
+
+// faultKinds are injected in random order.
 var faultKinds = []string{
 	"kill -9 leader node", "kill -9 leader postgres", "SIGSTOP leader > TTL", "kill -9 replica node",
 	"store outage 1s (< TTL)", "store outage 4s (> TTL)", "switchover under load", "volume nearly full",
+	partitionKind,
 }
 
 type harness struct {
 	c       *testcluster.Cluster
 	rng     *rand.Rand
+	kinds   []string // the faultKinds this run can inject
 	writers []*writer
 	state   testcluster.State
 }
 
-func (h *harness) pick() string { return faultKinds[h.rng.IntN(len(faultKinds))] }
+func (h *harness) pick() string { return h.kinds[h.rng.IntN(len(h.kinds))] }
 
 func (h *harness) setup(ctx context.Context) error {
 	conn, err := pgx.Connect(ctx, h.c.ProxyURL(h.c.Nodes[0]))
@@ -146,6 +151,8 @@ func (h *harness) fault(ctx context.Context, kind string) error {
 		return err
 	case "volume nearly full":
 		return h.volumeFull(ctx, l)
+	case partitionKind:
+		return h.partition(ctx, l)
 	default:
 		return fmt.Errorf("unknown fault %q", kind)
 	}
@@ -176,8 +183,8 @@ func (h *harness) unavailable(start time.Time) time.Duration {
 	var times []time.Time
 	for _, w := range h.writers {
 		for _, a := range w.snapshot() {
-			if a.client.After(start) {
-				times = append(times, a.client)
+			if a.Client.After(start) {
+				times = append(times, a.Client)
 			}
 		}
 	}
@@ -195,7 +202,7 @@ func (h *harness) lostOnLeader(ctx context.Context) (int, error) {
 	var ids []int64
 	for _, w := range h.writers {
 		for _, a := range w.snapshot() {
-			ids = append(ids, a.id)
+			ids = append(ids, a.ID)
 		}
 	}
 	var missing []int64
@@ -236,6 +243,40 @@ func (h *harness) volumeFull(ctx context.Context, l *testcluster.Node) error {
 	cancel()
 	if rerr := set(0); rerr != nil {
 		return rerr
+	}
+	return err
+}
+
+// partition cuts the leader off from the store, its peers and the clients
+// until another member leads (so for longer than the TTL), then heals. A
+// client inside the leader's namespace writes to its postgres throughout:
+// had the leader failed to fence, its acknowledged writes would show up as
+// split brain or as lost writes.
+func (h *harness) partition(ctx context.Context, l *testcluster.Node) error {
+	w := &writer{url: h.c.DirectURL(l), dial: h.c.DialIn(l), next: int64(len(h.writers)+1) * 1_000_000_000}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); w.run(wctx) }()
+	defer func() {
+		stop()
+		<-done
+		h.writers = append(h.writers, w) // its acks count in every check
+	}()
+	// The client is connected and writing before the cut.
+	deadline := time.Now().Add(10 * time.Second)
+	for w.count() < 5 && time.Now().Before(deadline) && ctx.Err() == nil {
+		sleepCtx(ctx, 20*time.Millisecond)
+	}
+	if err := h.c.Partition(l); err != nil {
+		return err
+	}
+	wctx2, cancel := context.WithTimeout(ctx, 60*time.Second)
+	_, err := h.c.WaitFor(wctx2, "new leader while the old one is partitioned", func(s testcluster.State) bool {
+		return s.Data.Leader != l.Name && s.Leader.Holder == s.Data.Leader
+	})
+	cancel()
+	if herr := h.c.Heal(l); herr != nil {
+		return errors.Join(err, herr)
 	}
 	return err
 }

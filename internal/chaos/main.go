@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -59,13 +60,22 @@ func run(faults int, seed uint64, report string) error {
 	if err != nil {
 		return err
 	}
-	c, err := testcluster.Start(bin, testcluster.Options{Nodes: 3})
+	// Partitions need each node in its own network namespace (root only);
+	// every other fault runs the same either way.
+	opts := testcluster.Options{Nodes: 3, Netns: true}
+	kinds, partitionSkip := faultKinds, ""
+	if err := testcluster.NetnsSupported(); err != nil {
+		opts.Netns, partitionSkip = false, err.Error()
+		kinds = slices.DeleteFunc(slices.Clone(faultKinds), func(k string) bool { return k == partitionKind })
+		fmt.Printf("chaos: network partition not run: %v\n", err)
+	}
+	c, err := testcluster.Start(bin, opts)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	ctx := context.Background()
-	h := &harness{c: c, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	h := &harness{c: c, kinds: kinds, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 	if _, err := h.converge(ctx); err != nil {
 		return err
 	}
@@ -103,13 +113,13 @@ func run(faults int, seed uint64, report string) error {
 	for _, w := range h.writers {
 		all = append(all, w.snapshot()...)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].server.Before(all[j].server) })
+	sort.Slice(all, func(i, j int) bool { return all[i].Server.Before(all[j].Server) })
 	lost, err := h.finalLost(ctx, all)
 	if err != nil {
 		return err
 	}
-	sb := splitBrain(all)
-	rep := summarize(results, len(all), lost, sb, seed, time.Since(start))
+	sb := testcluster.SplitBrain(all)
+	rep := summarize(results, kinds, partitionSkip, len(all), lost, sb, seed, time.Since(start))
 	if err := os.WriteFile(report, []byte(rep.markdown()), 0o644); err != nil {
 		return err
 	}

@@ -6,21 +6,17 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/pgtui/pgtui/internal/testcluster"
 )
 
 // ack is one acknowledged insert: the commit returned success.
-type ack struct {
-	id       int64
-	node     string    // inet_server_addr of the postgres that committed it
-	timeline int64     // that postgres's timeline when it committed
-	server   time.Time // clock_timestamp() on that server (same host clock)
-	client   time.Time
-}
+type ack = testcluster.Ack
 
 // writer inserts unique ids through one proxy, reconnecting on errors.
 // Unacknowledged ids (errors, timeouts) are never reused and not counted.
 type writer struct {
 	url  string
+	dial testcluster.DialFunc // nil: the default dialer
 	next int64
 
 	mu      sync.Mutex
@@ -30,8 +26,7 @@ type writer struct {
 	maxGap  time.Duration
 }
 
-const insertSQL = `INSERT INTO chaos (id) VALUES ($1)
-RETURNING host(inet_server_addr()), ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint, clock_timestamp()`
+const insertSQL = `INSERT INTO chaos (id) VALUES ($1) ` + testcluster.AckReturning
 
 func (w *writer) run(ctx context.Context) {
 	var conn *pgx.Conn
@@ -43,7 +38,7 @@ func (w *writer) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		if conn == nil {
 			cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			c, err := pgx.Connect(cctx, w.url)
+			c, err := testcluster.ConnectVia(cctx, w.url, w.dial)
 			cancel()
 			if err != nil {
 				w.failed()
@@ -56,7 +51,7 @@ func (w *writer) run(ctx context.Context) {
 		w.next++
 		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		var a ack
-		err := conn.QueryRow(qctx, insertSQL, id).Scan(&a.node, &a.timeline, &a.server)
+		err := conn.QueryRow(qctx, insertSQL, id).Scan(&a.Node, &a.Timeline, &a.Server)
 		cancel()
 		if err != nil {
 			conn.Close(context.Background())
@@ -64,7 +59,7 @@ func (w *writer) run(ctx context.Context) {
 			w.failed()
 			continue
 		}
-		a.id, a.client = id, time.Now()
+		a.ID, a.Client = id, time.Now()
 		w.ok(a)
 	}
 }
@@ -73,9 +68,9 @@ func (w *writer) ok(a ack) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.errSeen && !w.lastOK.IsZero() {
-		w.maxGap = max(w.maxGap, a.client.Sub(w.lastOK))
+		w.maxGap = max(w.maxGap, a.Client.Sub(w.lastOK))
 	}
-	w.errSeen, w.lastOK = false, a.client
+	w.errSeen, w.lastOK = false, a.Client
 	w.acks = append(w.acks, a)
 }
 
@@ -113,29 +108,4 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
-}
-
-// splitBrain counts acknowledged writes that a node committed on an older
-// timeline after another node had already committed on a newer one (server
-// clocks are one clock here): two writable primaries at once.
-func splitBrain(acks []ack) int {
-	type newest struct {
-		timeline int64
-		at       time.Time
-		node     string
-	}
-	var seen []newest
-	n := 0
-	for _, a := range acks {
-		for _, s := range seen {
-			if s.at.Before(a.server) && (s.timeline > a.timeline || (s.timeline == a.timeline && s.node != a.node)) {
-				n++
-				break
-			}
-		}
-		if len(seen) == 0 || a.timeline > seen[len(seen)-1].timeline {
-			seen = append(seen, newest{a.timeline, a.server, a.node})
-		}
-	}
-	return n
 }

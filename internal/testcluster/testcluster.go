@@ -1,7 +1,8 @@
 // Package testcluster starts a real HA cluster for tests and benchmarks:
 // an embedded etcd and `pgtui node` processes, each on its own loopback
-// address, all under one temporary directory. Close stops every process it
-// started.
+// address (or, with Options.Netns, in its own network namespace), all
+// under one temporary directory. Close stops every process it started and
+// removes every namespace, link and bridge it created.
 package testcluster
 
 import (
@@ -37,6 +38,10 @@ type Options struct {
 	Nodes     int
 	Async     bool     // asynchronous replication
 	ExtraArgs []string // passed to every node
+	// Netns runs each node in its own network namespace on a bridge, so
+	// that Partition can cut one off. Needs root and iproute2; see
+	// NetnsSupported.
+	Netns bool
 }
 
 // Cluster is a running test cluster.
@@ -54,6 +59,7 @@ type Cluster struct {
 	Nodes      []*Node
 	Password   string // of every built-in role
 	opts       Options
+	net        *network // nil without Options.Netns
 }
 
 // Node is one `pgtui node` process.
@@ -66,6 +72,8 @@ type Node struct {
 	MetricsPort int
 	DataDir     string
 	LogPath     string
+	Netns       string // the node's network namespace ("" without Netns)
+	veth        string // root-side end of its link to the bridge
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -101,13 +109,30 @@ func Start(bin string, opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{Name: "c" + randHex(4), Dir: dir, Bin: bin, Password: randHex(16), opts: opts}
-	if err := c.startEtcd(); err != nil {
+	storeHost := "127.0.0.1"
+	if opts.Netns {
+		nw, err := newNetwork()
+		c.net = nw // set even on error: Close removes what was made
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("create test network: %w", err)
+		}
+		storeHost = nw.bridgeHost()
+	}
+	if err := c.startEtcd(storeHost); err != nil {
 		c.Close()
 		return nil, err
 	}
 	subnet := 1 + int(randByte())%250
 	for i := 0; i < opts.Nodes; i++ {
-		n, err := c.newNode(fmt.Sprintf("n%d", i+1), fmt.Sprintf("127.%d.%d.%d", 10+int(randByte())%200, subnet, i+2))
+		name := fmt.Sprintf("n%d", i+1)
+		var n *Node
+		var err error
+		if c.net != nil {
+			n, err = c.newNetnsNode(name, i+1)
+		} else {
+			n, err = c.newNode(name, fmt.Sprintf("127.%d.%d.%d", 10+int(randByte())%200, subnet, i+2))
+		}
 		if err != nil {
 			c.Close()
 			return nil, err
@@ -121,7 +146,9 @@ func Start(bin string, opts Options) (*Cluster, error) {
 	return c, nil
 }
 
-func (c *Cluster) startEtcd() error {
+// startEtcd runs etcd on loopback and the store proxy, which the nodes
+// use, on storeHost.
+func (c *Cluster) startEtcd(storeHost string) error {
 	u, err := embedetcd.FreeURL("127.0.0.1")
 	if err != nil {
 		return err
@@ -134,7 +161,7 @@ func (c *Cluster) startEtcd() error {
 		return err
 	}
 	c.Etcd = srv
-	px := proxy.New("127.0.0.1:0", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	px := proxy.New(net.JoinHostPort(storeHost, "0"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err := px.Listen(); err != nil {
 		return err
 	}
@@ -163,6 +190,17 @@ func (c *Cluster) newNode(name, host string) (*Node, error) {
 	return n, nil
 }
 
+// newNetnsNode creates namespace i for a node; its ports are the defaults,
+// free in a namespace of its own.
+func (c *Cluster) newNetnsNode(name string, i int) (*Node, error) {
+	ns, veth, host, err := c.net.addNode(i)
+	if err != nil {
+		return nil, fmt.Errorf("network for node %s: %w", name, err)
+	}
+	return &Node{Name: name, Host: host, DataDir: filepath.Join(c.Dir, name), LogPath: filepath.Join(c.Dir, name+".log"),
+		Netns: ns, veth: veth, ProxyPort: netnsProxyPort, PGPort: netnsPGPort, HealthPort: netnsHealthPort, MetricsPort: netnsMetricsPort}, nil
+}
+
 // StartNode (re)starts a node's process.
 func (c *Cluster) StartNode(n *Node) error {
 	n.mu.Lock()
@@ -183,6 +221,11 @@ func (c *Cluster) StartNode(n *Node) error {
 		return err
 	}
 	cmd := exec.Command(c.Bin, args...)
+	if n.Netns != "" {
+		// ip execs the node in place, so the pid (signals, Kill) is the
+		// node's own; postgres inherits the namespace.
+		cmd = exec.Command("ip", append([]string{"netns", "exec", n.Netns, c.Bin}, args...)...)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(os.Environ(), "PGTUI_SUPERUSER_PASSWORD="+c.Password, "PGTUI_ADMIN_PASSWORD="+c.Password, "PGTUI_REPL_PASSWORD="+c.Password)
 	if err := cmd.Start(); err != nil {
@@ -356,7 +399,8 @@ func (s State) String() string {
 // generation; with sync mode also a settled sync standby (when want > 0).
 func Healthy(want int, sync bool) func(State) bool {
 	return func(s State) bool {
-		if s.Data == nil || s.Data.Leader == "" || s.Leader.Holder != s.Data.Leader {
+		// A pending switchover is not settled: its leader may stop next.
+		if s.Data == nil || s.Data.Leader == "" || s.Leader.Holder != s.Data.Leader || s.Data.Switchover != nil {
 			return false
 		}
 		l := s.Members[s.Data.Leader]
@@ -382,8 +426,10 @@ func Connect(ctx context.Context, url string) (*pgx.Conn, error) {
 	return pgx.Connect(ctx, url)
 }
 
-// Close stops every node (killing what does not stop), etcd, and removes
-// the directory unless keep is set in PGTUI_KEEP_TEST_DIRS.
+// Close stops every node (killing what does not stop), etcd, removes the
+// test network (whatever runs in its namespaces is killed first) and the
+// directory unless PGTUI_KEEP_TEST_DIRS is set. It is safe on a cluster
+// that Start left half made.
 func (c *Cluster) Close() {
 	var wg sync.WaitGroup
 	for _, n := range c.Nodes {
@@ -399,6 +445,11 @@ func (c *Cluster) Close() {
 	}
 	if c.Etcd != nil {
 		c.Etcd.Stop()
+	}
+	if c.net != nil {
+		if err := c.net.teardown(); err != nil {
+			slog.Error("remove test network", "bridge", c.net.bridge, "err", err)
+		}
 	}
 	if os.Getenv("PGTUI_KEEP_TEST_DIRS") == "" {
 		_ = os.RemoveAll(c.Dir)

@@ -2,20 +2,38 @@ package testcluster
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
+
+// Ack is one acknowledged insert: the commit returned success.
+type Ack struct {
+	ID       int64
+	Node     string    // inet_server_addr() of the postgres that committed it
+	Timeline int64     // that postgres's timeline when it inserted
+	Server   time.Time // clock_timestamp() on that server (one host clock)
+	Client   time.Time // when the client saw the commit succeed
+}
+
+// AckReturning is appended to an INSERT to fill an Ack's Node, Timeline
+// and Server. The timeline is the one of the current WAL file's name.
+const AckReturning = `RETURNING coalesce(host(inet_server_addr()), 'local'),
+  ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint, clock_timestamp()`
 
 // Writer inserts rows with unique ids through one connection string,
 // reconnecting after every error, and records which inserts were
-// acknowledged (the commit returned success).
+// acknowledged (the commit returned success) and where.
 type Writer struct {
-	url string
+	url  string
+	dial DialFunc // nil: the default dialer
 
 	mu       sync.Mutex
-	acked    []int64
+	acked    []Ack
 	errs     int
 	lastOK   time.Time
 	firstErr time.Time // start of the current unavailability, zero if none
@@ -36,6 +54,25 @@ func CreateTable(ctx context.Context, url string) error {
 // NewWriter prepares a writer; Run starts it.
 func NewWriter(url string) *Writer { return &Writer{url: url} }
 
+// Via makes the writer dial with d, e.g. Cluster.DialIn for a client
+// inside a node's namespace. Call before Run.
+func (w *Writer) Via(d DialFunc) *Writer {
+	w.dial = d
+	return w
+}
+
+// ConnectVia opens a pgx connection dialed by d (nil: the default).
+func ConnectVia(ctx context.Context, url string, d DialFunc) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", url, err)
+	}
+	if d != nil {
+		cfg.DialFunc = pgconn.DialFunc(d)
+	}
+	return pgx.ConnectConfig(ctx, cfg)
+}
+
 // Run inserts ids from start upward until ctx ends.
 func (w *Writer) Run(ctx context.Context, start int64) {
 	id := start
@@ -48,7 +85,7 @@ func (w *Writer) Run(ctx context.Context, start int64) {
 	for ctx.Err() == nil {
 		if conn == nil {
 			cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-			c, err := pgx.Connect(cctx, w.url)
+			c, err := ConnectVia(cctx, w.url, w.dial)
 			cancel()
 			if err != nil {
 				w.failed()
@@ -58,7 +95,8 @@ func (w *Writer) Run(ctx context.Context, start int64) {
 			conn = c
 		}
 		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err := conn.Exec(qctx, `INSERT INTO acked (id) VALUES ($1)`, id)
+		a := Ack{ID: id}
+		err := conn.QueryRow(qctx, `INSERT INTO acked (id) VALUES ($1) `+AckReturning, id).Scan(&a.Node, &a.Timeline, &a.Server)
 		cancel()
 		if err != nil {
 			// Unknown outcome: the id is not recorded as acknowledged and
@@ -69,15 +107,16 @@ func (w *Writer) Run(ctx context.Context, start int64) {
 			w.failed()
 			continue
 		}
-		w.ok(id)
+		a.Client = time.Now()
+		w.ok(a)
 		id++
 	}
 }
 
-func (w *Writer) ok(id int64) {
+func (w *Writer) ok(a Ack) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	now := time.Now()
+	now := a.Client
 	if !w.firstErr.IsZero() && !w.lastOK.IsZero() {
 		if gap := now.Sub(w.lastOK); gap > w.maxGap {
 			w.maxGap = gap
@@ -85,7 +124,7 @@ func (w *Writer) ok(id int64) {
 	}
 	w.firstErr = time.Time{}
 	w.lastOK = now
-	w.acked = append(w.acked, id)
+	w.acked = append(w.acked, a)
 }
 
 func (w *Writer) failed() {
@@ -97,11 +136,22 @@ func (w *Writer) failed() {
 	}
 }
 
-// Acked returns a copy of the acknowledged ids.
+// Acked returns the acknowledged ids.
 func (w *Writer) Acked() []int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return append([]int64(nil), w.acked...)
+	ids := make([]int64, len(w.acked))
+	for i, a := range w.acked {
+		ids[i] = a.ID
+	}
+	return ids
+}
+
+// Acks returns a copy of the acknowledged inserts with where they landed.
+func (w *Writer) Acks() []Ack {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]Ack(nil), w.acked...)
 }
 
 // Count of acknowledged inserts so far.
@@ -140,4 +190,31 @@ func pause(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+// SplitBrain counts acknowledged writes that a node committed on an older
+// timeline after another node had already committed on a newer one (server
+// clocks are one clock here): two writable primaries at once.
+func SplitBrain(acks []Ack) int {
+	acks = slices.Clone(acks)
+	slices.SortFunc(acks, func(a, b Ack) int { return a.Server.Compare(b.Server) })
+	type newest struct {
+		timeline int64
+		at       time.Time
+		node     string
+	}
+	var seen []newest
+	n := 0
+	for _, a := range acks {
+		for _, s := range seen {
+			if s.at.Before(a.Server) && (s.timeline > a.Timeline || (s.timeline == a.Timeline && s.node != a.Node)) {
+				n++
+				break
+			}
+		}
+		if len(seen) == 0 || a.Timeline > seen[len(seen)-1].timeline {
+			seen = append(seen, newest{a.Timeline, a.Server, a.Node})
+		}
+	}
+	return n
 }
