@@ -95,7 +95,15 @@ func (k *Keeper) becomePrimary(ctx context.Context, cd *cluster.Data) error {
 		}
 		running = true
 	}
+	// Starting postgres may have outlasted the lease checked in lead. Mark
+	// writable first, then check: a lapse before this check is caught
+	// here, one after it by the watchdog, which fences a writable member
+	// at the deadline.
 	k.writable.Store(true)
+	if !k.cfg.Lease.Valid(time.Now(), k.cfg.FenceMargin) {
+		k.fence("lease lapsed while becoming primary")
+		return fmt.Errorf("lease lapsed while becoming primary")
+	}
 	if running {
 		st, err := k.cfg.PG.Status(ctx)
 		if err != nil {
