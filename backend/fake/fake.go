@@ -59,6 +59,8 @@ type cluster struct {
 	machines                  []*machine
 	users                     map[string]bool // name -> superuser
 	dbs                       map[string]bool
+	log                       []backend.LogLine  // what the nodes logged beyond the fixed lines, see nodeLog
+	followers                 map[*follower]bool // open followed log streams
 }
 
 type machine struct {

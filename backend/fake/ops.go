@@ -22,7 +22,68 @@ func (b *Backend) Failover(_ context.Context, name string) (*backend.FailoverRes
 	}
 	old := c.leader
 	c.leader, c.generation = next, c.generation+1
+	// The clock's reading without advancing it, so the times of whatever
+	// follows a switchover stay as they were.
+	c.switchoverLog(Epoch().Add(time.Duration(b.tick)*time.Second), old)
 	return &backend.FailoverResult{OldLeader: old, NewLeader: next, Took: 1500 * time.Millisecond}, nil
+}
+
+// pgAddr is where a machine's postgres listens, as proxies log it.
+func (c *cluster) pgAddr(id string) string {
+	if m, err := c.machine(id); err == nil {
+		return m.status.PrivateIP + ":5433"
+	}
+	return ""
+}
+
+// sentinel is the machine whose sentinel the fake has elected: the first
+// running one.
+func (c *cluster) sentinel() string {
+	if r := c.running(); len(r) > 0 {
+		return r[0].status.ID
+	}
+	return ""
+}
+
+// proxiesSwitched is every running node's proxy moving to the leader of
+// the current generation, ten milliseconds apart from after on.
+func (c *cluster) proxiesSwitched(after time.Duration, old string) []logLine {
+	var out []logLine
+	for i, m := range c.running() {
+		out = append(out, logLine{after + time.Duration(i)*10*time.Millisecond, m.status.ID, "proxy", "info",
+			fmt.Sprintf("proxy switched generation=%d addr=%s from_generation=%d from_addr=%s closed=0 unfenced=false",
+				c.generation, c.pgAddr(c.leader), c.generation-1, c.pgAddr(old))})
+	}
+	return out
+}
+
+// switchoverLog is what the nodes log for a switchover from old to the
+// leader, as stolon-like nodes do: the sentinel stops the old leader
+// cleanly, promotes the target once it has all the WAL, the proxies
+// follow, and the old leader restarts as a replica. b.mu is held.
+func (c *cluster) switchoverLog(t time.Time, old string) {
+	next, gen, s := c.leader, c.generation, c.sentinel()
+	lines := []logLine{
+		{0, s, "sentinel", "info", fmt.Sprintf("switchover: stopping leader %s cleanly before promoting %s kind=switchover generation=%d", old, next, gen-1)},
+		{400 * time.Millisecond, old, "keeper", "info", "switchover: stopped cleanly wal=0/3000060"},
+		{600 * time.Millisecond, s, "sentinel", "info", fmt.Sprintf("switchover: %s stopped cleanly and %s has all its WAL; promoting %s in generation %d kind=switchover generation=%d", old, next, next, gen, gen)},
+		{700 * time.Millisecond, next, "keeper", "info", fmt.Sprintf("promoting generation=%d", gen)},
+	}
+	lines = append(lines, c.proxiesSwitched(900*time.Millisecond, old)...)
+	lines = append(lines, logLine{1400 * time.Millisecond, old, "keeper", "info", fmt.Sprintf("starting as replica leader=%s generation=%d", next, gen)})
+	c.nodeLog(t, lines...)
+}
+
+// failoverLog is what the nodes log when the leader old stopped and the
+// leader took over: the sentinel sees its lease expire, promotes the
+// leader, and the proxies follow. b.mu is held.
+func (c *cluster) failoverLog(t time.Time, old string) {
+	next, gen, s := c.leader, c.generation, c.sentinel()
+	lines := []logLine{
+		{2 * time.Second, s, "sentinel", "info", fmt.Sprintf("leader %s is gone (lease expired); promoting %s (most WAL: 50331744) in generation %d kind=failover generation=%d", old, next, gen, gen)},
+		{2100 * time.Millisecond, next, "keeper", "info", fmt.Sprintf("promoting generation=%d", gen)},
+	}
+	c.nodeLog(t, append(lines, c.proxiesSwitched(2300*time.Millisecond, old)...)...)
 }
 
 // nextLeader is the first running machine after the leader, in placement
@@ -140,14 +201,19 @@ func (b *Backend) MachineAction(_ context.Context, name, id string, act backend.
 	t := b.now()
 	switch act {
 	case backend.ActionStart:
+		was := m.status.State
 		m.status.State, m.status.Desired = "running", "run"
 		m.event(t, "started", "machine started")
+		if was != "running" && c.leader != id {
+			c.nodeLog(t, logLine{time.Second, id, "keeper", "info", fmt.Sprintf("starting as replica leader=%s generation=%d", c.leader, c.generation)})
+		}
 	case backend.ActionStop:
 		m.status.State, m.status.Desired = "stopped", "stop"
 		m.event(t, "stopped", "machine stopped")
 		if c.leader == id {
 			if next := c.nextLeader(); next != "" {
 				c.leader, c.generation = next, c.generation+1
+				c.failoverLog(t, id)
 			}
 		}
 	case backend.ActionRestart:

@@ -1,10 +1,12 @@
 // Package timeline is the failover timeline of one cluster: it polls
 // Status every second, records each change of leader, generation and
 // sync standby with its time, measures how long writes were unavailable,
-// and runs a switchover on request.
+// follows the nodes' log lines for the sentinel's decisions, promotions,
+// proxy switches and rejoins, and runs a switchover on request.
 package timeline
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -12,11 +14,16 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/pgtui/pgtui/backend"
 	"github.com/pgtui/pgtui/views"
 )
 
 // PollEvery is the timeline's poll interval.
 const PollEvery = time.Second
+
+// row lays out an event: the time with milliseconds, the kind (the
+// widest is "proxy switched"), then the detail, cut at the pane's edge.
+const row = "%-12s %-14s %s"
 
 // Model is the timeline pane.
 type Model struct {
@@ -27,9 +34,22 @@ type Model struct {
 	track     tracker
 	modal     views.Modal
 	switching bool
+
+	// The log stream. logGen stamps its results: Stop and every reopen
+	// bump it, so lines of an older stream are dropped. since is when the
+	// stream was opened: the backend replays past lines first, and the
+	// timeline shows what happens from then on.
+	logGen  int
+	stream  <-chan backend.LogLine
+	cancel  context.CancelFunc
+	since   time.Time
+	logsEnd bool // the stream failed or ended; r reopens it
 }
 
-var _ views.Pane = (*Model)(nil)
+var (
+	_ views.Pane   = (*Model)(nil)
+	_ views.Closer = (*Model)(nil)
+)
 
 // New builds the timeline of args.Cluster.
 func New(c views.Common, args views.Args) *Model {
@@ -40,12 +60,39 @@ func New(c views.Common, args views.Args) *Model {
 // Init does nothing: Start polls.
 func (m *Model) Init() tea.Cmd { return nil }
 
-// Start begins polling. The timeline keeps what it recorded while
-// hidden, but sees nothing in between.
-func (m *Model) Start() tea.Cmd { return m.poll.Start(m.fetch()) }
+// Start begins polling and following the logs. The timeline keeps what
+// it recorded while hidden, but sees nothing in between.
+func (m *Model) Start() tea.Cmd { return tea.Batch(m.poll.Start(m.fetch()), m.openLogs()) }
 
-// Stop ends polling.
-func (m *Model) Stop() { m.poll.Stop() }
+// Stop ends polling and the log stream; results in flight are dropped.
+func (m *Model) Stop() {
+	m.poll.Stop()
+	m.closeLogs()
+}
+
+// Close ends everything Stop does (the shell calls both; Close alone is
+// enough for a caller that only closes).
+func (m *Model) Close() { m.Stop() }
+
+func (m *Model) openLogs() tea.Cmd {
+	m.closeLogs()
+	m.logsEnd = false
+	// Log times have millisecond precision: a line of the opening
+	// millisecond is not older than the pane.
+	m.since = m.c.Clock().Truncate(time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	return views.Stamp(m.c.PaneID, m.logGen, openLogs(ctx, m.c.Backend, m.cluster))
+}
+
+func (m *Model) closeLogs() {
+	m.logGen++
+	m.stream = nil
+	if m.cancel != nil {
+		m.cancel()
+		m.cancel = nil
+	}
+}
 
 func (m *Model) fetch() func() tea.Msg { return fetch(m.c.Backend, m.cluster, m.c.Clock) }
 
@@ -89,6 +136,28 @@ func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
 }
 
 func (m *Model) onResult(r views.ResultMsg) tea.Cmd {
+	switch msg := r.Msg.(type) {
+	case logsOpened:
+		if !m.currentLogs(r) {
+			return nil
+		}
+		if msg.err != nil {
+			m.logsEnd = true
+			return views.Err(msg.err)
+		}
+		m.stream = msg.lines
+		return views.Stamp(m.c.PaneID, m.logGen, nextLines(m.stream))
+	case logBatch:
+		if !m.currentLogs(r) {
+			return nil
+		}
+		m.onLines(msg.lines)
+		if msg.closed {
+			m.logsEnd = true
+			return nil
+		}
+		return views.Stamp(m.c.PaneID, m.logGen, nextLines(m.stream))
+	}
 	if tr, ok := r.Msg.(views.TaskResult); ok {
 		m.setSwitching(false)
 		if s, ok := tr.Value.(switched); ok {
@@ -116,12 +185,34 @@ func (m *Model) onResult(r views.ResultMsg) tea.Cmd {
 	return nil
 }
 
+// currentLogs reports whether r comes from the open stream; anything
+// else is from one stopped or replaced since, and is dropped.
+func (m *Model) currentLogs(r views.ResultMsg) bool { return m.cancel != nil && r.Seq == m.logGen }
+
+// onLines puts the lines' facts on the timeline, but not the lines the
+// backend replayed from before the stream was opened.
+func (m *Model) onLines(lines []backend.LogLine) {
+	for _, l := range lines {
+		if l.Time.Before(m.since) {
+			continue
+		}
+		if f, ok := parseLine(l); ok {
+			m.track.apply(f)
+		}
+	}
+}
+
 func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(k, m.keys.Refresh):
-		if !m.poll.Busy() {
-			return m.poll.Fetch(m.fetch())
+		var reopen tea.Cmd
+		if m.logsEnd && m.poll.Active() {
+			reopen = m.openLogs()
 		}
+		if !m.poll.Busy() {
+			return tea.Batch(m.poll.Fetch(m.fetch()), reopen)
+		}
+		return reopen
 	case key.Matches(k, m.keys.Switchover):
 		b, id, c, clock := m.c.Backend, m.c.PaneID, m.cluster, m.c.Clock
 		m.modal.Open(views.NewConfirm(m.c.Theme,
@@ -146,20 +237,26 @@ func (m *Model) View() string {
 		outage = tr.outage
 	}
 	head := []string{
-		t.Header.Render("Failover timeline of " + m.cluster),
+		t.Header.Render(views.Truncate("Failover timeline of "+m.cluster, m.c.Width)),
 		views.Truncate(fmt.Sprintf("Leader %s   generation %d   sync standby %s", orNone(tr.leader), tr.generation, tr.standby), m.c.Width),
 		views.Truncate(fmt.Sprintf("Failovers seen %d   last write unavailability %s", tr.failovers, outage), m.c.Width),
+	}
+	if m.logsEnd {
+		head = append(head, t.Dim.Render(views.Truncate("Log stream ended: events from polls only (r reopens it)", m.c.Width)))
 	}
 	if m.switching {
 		head = append(head, t.Warning.Render("Switchover running…"))
 	}
 	tail := m.modal.View(m.c.Width)
-	room := max(m.c.Height-len(head)-2-lipgloss.Height(tail), 1)
-	lines := append(head, "", t.Header.Render(fmt.Sprintf("%-12s %-12s %s", "TIME", "EVENT", "DETAIL")))
-	evs := tr.events[max(len(tr.events)-room, 0):]
-	for _, ev := range evs {
-		line := fmt.Sprintf("%-12s %-12s %s", ev.at.Format("15:04:05.000"), ev.kind, ev.detail)
-		lines = append(lines, views.Truncate(line, m.c.Width))
+	tailLines := 0
+	if tail != "" {
+		tailLines = lipgloss.Height(tail) - 1 // it starts on the last event's line
+	}
+	room := max(m.c.Height-len(head)-2-tailLines, 1)
+	lines := append(head, "", t.Header.Render(fmt.Sprintf(row, "TIME", "EVENT", "DETAIL")))
+	// The newest events, oldest first: the view follows the tail.
+	for _, ev := range tr.events[max(len(tr.events)-room, 0):] {
+		lines = append(lines, views.Truncate(fmt.Sprintf(row, ev.at.Format("15:04:05.000"), ev.kind, ev.detail), m.c.Width))
 	}
 	return strings.Join(lines, "\n") + tail
 }

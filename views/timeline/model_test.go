@@ -1,6 +1,7 @@
 package timeline
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -40,8 +41,8 @@ func TestTimelineGolden(t *testing.T) {
 // "" or not running leaves the cluster without one.
 func status(leader string, gen int64, standby string, down ...string) *backend.ClusterStatus {
 	st := &backend.ClusterStatus{Name: name, Leader: leader, Generation: gen, SyncStandby: standby, Async: standby == ""}
-	for _, id := range []string{"6b97fa06", "da8141e7", "0e286f3c"} {
-		m := backend.MachineStatus{ID: id, State: "running", Role: "replica"}
+	for i, id := range []string{"6b97fa06", "da8141e7", "0e286f3c"} {
+		m := backend.MachineStatus{ID: id, State: "running", Role: "replica", PrivateIP: fmt.Sprintf("127.0.1.%d", i+2)}
 		if id == leader {
 			m.Role = "leader"
 		}
@@ -99,7 +100,7 @@ func TestOutageMeasuredFromLossToNewLeader(t *testing.T) {
 func TestSwitchoverRunsOnceAndIsRecorded(t *testing.T) {
 	f := seeded(t)
 	m := New(vt.Common(f), views.Args{Cluster: name})
-	m.Update(m.Start()())
+	m.Update(vt.Cmds(m.Start()())[0]()) // the first poll
 	m.Update(vt.Key("s"))
 	if f.Called("Failover") != 0 || !m.Capturing() {
 		t.Fatal("s did not ask first")
@@ -131,7 +132,7 @@ func TestSwitchoverRunsOnceAndIsRecorded(t *testing.T) {
 func TestStoppedTimelineDropsPolls(t *testing.T) {
 	f := seeded(t)
 	m := New(vt.Common(f), views.Args{Cluster: name})
-	first := m.Start()
+	first := vt.Cmds(m.Start()())[0]
 	m.Stop()
 	m.Update(first())
 	if m.track.seen {
@@ -150,5 +151,124 @@ func TestSameLeaderBackIsNoFailover(t *testing.T) {
 	}
 	if last := tr.events[len(tr.events)-1]; last.kind != "leader back" {
 		t.Fatalf("last event %+v", last)
+	}
+}
+
+// TestMergedTimelineGolden watches a switchover on the fake from both
+// sides: the pane's polls and the nodes' log lines (the sentinel's
+// decisions, the promotion, the proxies, the old leader rejoining),
+// merged by time. The test drives the pane's commands itself, with the
+// pane's clock stepped alongside the fake's (which dates the switchover
+// lines at its reading, four seconds after its epoch for this seed).
+func TestMergedTimelineGolden(t *testing.T) {
+	f := seeded(t)
+	now := fake.Epoch().Add(3 * time.Second)
+	c := vt.Common(f)
+	c.Clock = func() time.Time { return now }
+	m := New(c, views.Args{Cluster: name})
+	m.SetSize(vt.Width, vt.Height)
+
+	start := vt.Cmds(m.Start()()) // the poll, then the stream
+	if len(start) != 2 {
+		t.Fatalf("Start made %d commands", len(start))
+	}
+	m.Update(start[0]())
+	_, wait := m.Update(start[1]())
+	_, wait = m.Update(wait()) // the fake's fixed lines: none is an event
+
+	now = fake.Epoch().Add(4 * time.Second)
+	_, poll := m.Update(vt.Key("r"))
+	m.Update(poll())
+	m.Update(vt.Key("s"))
+	_, run := m.Update(vt.Key("y"))
+	now = fake.Epoch().Add(5500 * time.Millisecond)
+	done := vt.Task(t, run) // the fake logs the switchover to the open stream as it runs
+	_, wait = m.Update(wait())
+	if wait == nil {
+		t.Fatal("the stream was not re-armed")
+	}
+	_, poll = m.Update(done.Result)
+	m.Update(poll())
+
+	view := m.View()
+	vt.RequireFits(t, view)
+	teatest.RequireEqualOutput(t, []byte(view+"\n"))
+}
+
+// TestStaleLogResultsAreDropped: what a stream sends after Stop, or
+// after a restart opened a new one, never reaches the timeline, and Stop
+// ends the stream.
+func TestStaleLogResultsAreDropped(t *testing.T) {
+	f := seeded(t)
+	m := New(vt.Common(f), views.Args{Cluster: name})
+	m.SetSize(vt.Width, vt.Height)
+	decision := line(10, "da8141e7", "sentinel", "leader 6b97fa06 is gone (lease expired); promoting da8141e7 kind=failover generation=2")
+
+	first := vt.Cmds(m.Start()())
+	opened := first[1]().(views.ResultMsg)
+	m.Stop()
+	if _, cmd := m.Update(opened); cmd != nil || m.stream != nil {
+		t.Fatal("a stream opened before Stop was followed")
+	}
+	for range opened.Msg.(logsOpened).lines { // Stop cancelled it: it closes
+	}
+
+	second := vt.Cmds(m.Start()())
+	stale := views.ResultMsg{PaneID: 1, Seq: opened.Seq, Msg: logBatch{lines: []backend.LogLine{decision}}}
+	if _, cmd := m.Update(stale); cmd != nil || len(m.track.events) != 0 {
+		t.Fatalf("a batch of the stopped stream was taken: %+v", m.track.events)
+	}
+	_, wait := m.Update(second[1]())
+	if wait == nil {
+		t.Fatal("the current stream was not followed")
+	}
+	current := views.ResultMsg{PaneID: 1, Seq: m.logGen, Msg: logBatch{lines: []backend.LogLine{decision}}}
+	if _, next := m.Update(current); next == nil || len(m.track.events) != 1 || m.track.events[0].kind != "failover" {
+		t.Fatalf("the current stream's decision: %+v", m.track.events)
+	}
+	m.Close()
+	if _, cmd := m.Update(current); cmd != nil || len(m.track.events) != 1 {
+		t.Fatal("a batch that landed after Close was taken")
+	}
+}
+
+// TestLinesFromBeforeTheStreamAreReplay: the backend replays past lines
+// first; the timeline starts at the pane's Start.
+func TestLinesFromBeforeTheStreamAreReplay(t *testing.T) {
+	m := New(vt.Common(seeded(t)), views.Args{Cluster: name})
+	m.Start()
+	m.onLines([]backend.LogLine{
+		line(-5000, "da8141e7", "sentinel", "old news kind=failover generation=2"),
+		line(0, "da8141e7", "sentinel", "now kind=sync generation=2"),
+	})
+	if len(m.track.events) != 1 || m.track.events[0].detail != "now" {
+		t.Fatalf("events %+v", m.track.events)
+	}
+	m.Stop()
+}
+
+// TestViewFitsAndFollowsTheTail: at 80x24 a long detail is cut at the
+// edge and the newest events are the ones shown, at the bottom.
+func TestViewFitsAndFollowsTheTail(t *testing.T) {
+	m := New(vt.Common(fake.New()), views.Args{Cluster: name})
+	m.SetSize(vt.Width, vt.Height)
+	tr := &m.track
+	tr.observe(status("6b97fa06", 1, "da8141e7"), vt.Now())
+	for i := range maxEvents + 40 {
+		tr.apply(fact{kind: factDecision, at: vt.Now().Add(time.Duration(i+1) * time.Second), event: "sync",
+			detail: fmt.Sprintf("decision %d: %s", i, strings.Repeat("a long reason ", 10))})
+	}
+	if len(tr.events) != maxEvents {
+		t.Fatalf("kept %d events", len(tr.events))
+	}
+	view := m.View()
+	vt.RequireFits(t, view)
+	lines := strings.Split(view, "\n")
+	if len(lines) != vt.Height {
+		t.Fatalf("%d lines, want the whole %d", len(lines), vt.Height)
+	}
+	last := lines[len(lines)-1]
+	if !strings.Contains(last, fmt.Sprintf("decision %d:", maxEvents+39)) || !strings.HasSuffix(last, "…") {
+		t.Fatalf("last line %q", last)
 	}
 }
