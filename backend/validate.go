@@ -63,6 +63,17 @@ func ValidateName(name string) error {
 	return nil
 }
 
+var machineIDRE = regexp.MustCompile(`^[0-9a-f]{8}$`)
+
+// ValidateMachineID checks the form of a machine ID (8 hex digits, as the
+// platform makes them), so it can be used in a DNS name safely.
+func ValidateMachineID(id string) error {
+	if !machineIDRE.MatchString(id) {
+		return fmt.Errorf("%q is not a machine ID (8 hex digits, e.g. 6b97fa06)", id)
+	}
+	return nil
+}
+
 // LookupRegion returns a region by code.
 func LookupRegion(code string) (Region, error) {
 	for _, r := range regions {

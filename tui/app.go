@@ -32,9 +32,9 @@ type Options struct {
 	// Theme defaults to views.DefaultTheme, or views.MonoTheme when
 	// NO_COLOR is set (https://no-color.org).
 	Theme *views.Theme
-	// PSQLTarget builds the psql command for a cluster; nil makes the
-	// psql key report that it is unavailable.
-	PSQLTarget func(cluster string) (*exec.Cmd, error)
+	// PSQLTarget builds the psql command for a cluster's leader or one of
+	// its machines; nil makes the psql keys report that it is unavailable.
+	PSQLTarget func(views.PSQLMsg) (*exec.Cmd, error)
 	// OnCredentials receives a new cluster's credentials once, as the
 	// wizard sees them, so PSQLTarget can use them.
 	OnCredentials func(cluster string, c backend.Credentials)
@@ -164,7 +164,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case connectedMsg:
 		return m, m.connected(msg)
 	case views.PSQLMsg:
-		return m, m.psql(msg.Cluster)
+		return m, m.psql(msg)
 	case psqlReadyMsg:
 		return m, tea.ExecProcess(msg.cmd, func(err error) tea.Msg {
 			if err != nil {
@@ -182,17 +182,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 // psql asks PSQLTarget for the command off the update loop.
-func (m *Model) psql(cluster string) tea.Cmd {
+func (m *Model) psql(msg views.PSQLMsg) tea.Cmd {
 	target := m.opts.PSQLTarget
 	if target == nil {
 		return views.Err(fmt.Errorf("psql: this cockpit has no way to start psql"))
 	}
+	on := msg.Cluster
+	if msg.Machine != "" {
+		on = msg.Machine + " of " + msg.Cluster
+	}
 	return func() tea.Msg {
-		cmd, err := target(cluster)
+		cmd, err := target(msg)
 		if err != nil {
-			return views.ErrMsg{Err: fmt.Errorf("psql on %s: %w", cluster, err)}
+			return views.ErrMsg{Err: fmt.Errorf("psql on %s: %w", on, err)}
 		}
-		return psqlReadyMsg{cluster: cluster, cmd: cmd}
+		return psqlReadyMsg{cluster: on, cmd: cmd}
 	}
 }
 

@@ -217,8 +217,8 @@ func TestHelpListsEveryEnabledBinding(t *testing.T) {
 			}
 		}
 	}
-	if enabled != 22 || disabled != 1 {
-		t.Fatalf("%d enabled, %d disabled bindings; want 22 and 1 (start machine on a running one)", enabled, disabled)
+	if enabled != 23 || disabled != 1 {
+		t.Fatalf("%d enabled, %d disabled bindings; want 23 and 1 (start machine on a running one)", enabled, disabled)
 	}
 	press(m, "esc")
 	if m.helpOn || m.top().route != views.RouteStatus {
@@ -249,13 +249,19 @@ func TestPSQL(t *testing.T) {
 	if !strings.Contains(m.status.err, "no way to start psql") {
 		t.Fatalf("without a target: %q", m.status.err)
 	}
-	var asked string
-	m.opts.PSQLTarget = func(c string) (*exec.Cmd, error) { asked = c; return nil, errors.New("no credentials") }
+	var asked views.PSQLMsg
+	m.opts.PSQLTarget = func(p views.PSQLMsg) (*exec.Cmd, error) { asked = p; return nil, errors.New("no credentials") }
 	press(m, "p")
-	if asked != name || !strings.Contains(m.status.err, "psql on md-postgres-500: no credentials") {
-		t.Fatalf("asked %q, status %q", asked, m.status.err)
+	if asked != (views.PSQLMsg{Cluster: name}) || !strings.Contains(m.status.err, "psql on md-postgres-500: no credentials") {
+		t.Fatalf("asked %+v, status %q", asked, m.status.err)
 	}
-	m.opts.PSQLTarget = func(string) (*exec.Cmd, error) { return exec.Command("true"), nil }
+	// P: the selected machine's own postgres.
+	press(m, "P")
+	if asked.Cluster != name || asked.Machine == "" || asked.Addr == "" ||
+		!strings.Contains(m.status.err, "psql on "+asked.Machine+" of md-postgres-500: no credentials") {
+		t.Fatalf("asked %+v, status %q", asked, m.status.err)
+	}
+	m.opts.PSQLTarget = func(views.PSQLMsg) (*exec.Cmd, error) { return exec.Command("true"), nil }
 	_, cmd := m.Update(vt.Key("p"))
 	_, cmd = m.Update(cmd())
 	ready, ok := cmd().(psqlReadyMsg)

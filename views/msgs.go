@@ -25,8 +25,9 @@ type OpenPaneMsg struct {
 type BackMsg struct{}
 
 // PSQLMsg asks the shell to suspend the cockpit and run psql on a
-// cluster.
-type PSQLMsg struct{ Cluster string }
+// cluster's leader, or with Machine set on that machine's own postgres
+// (:5433 at Addr, its private address), bypassing the proxy.
+type PSQLMsg struct{ Cluster, Machine, Addr string }
 
 // CredentialsMsg tells the shell a cluster's credentials, once, as the
 // deployment reports them; the shell keeps them only to run psql.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"sync"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -14,6 +16,7 @@ import (
 	"github.com/pgtui/pgtui/backend"
 	"github.com/pgtui/pgtui/internal/render"
 	"github.com/pgtui/pgtui/tui"
+	"github.com/pgtui/pgtui/views"
 )
 
 // errNoTerminal is `pgtui` without a terminal to draw on.
@@ -27,7 +30,7 @@ func runCockpit(ctx context.Context, d *deps) error {
 	targets := newPSQLTargets(exec.LookPath)
 	if exe, err := os.Executable(); err == nil {
 		// Clusters created earlier: psql through the WireGuard tunnel.
-		targets.viaTunnel = func(cluster string) *exec.Cmd { return exec.Command(exe, "postgres", "connect", "-a", cluster) }
+		targets.viaTunnel = connectCommand(exe)
 	}
 	// The platform is reached after the first frame: starting the local
 	// agent takes up to a second, and the cockpit says so meanwhile.
@@ -59,7 +62,7 @@ type psqlTargets struct {
 	lookPath func(string) (string, error)
 	// viaTunnel, when set, reaches a cluster whose password this session
 	// never saw: `pgtui postgres connect` through the tunnel.
-	viaTunnel func(cluster string) *exec.Cmd
+	viaTunnel func(views.PSQLMsg) *exec.Cmd
 	mu        sync.Mutex
 	creds     map[string]backend.Credentials
 }
@@ -75,31 +78,52 @@ func (s *psqlTargets) Remember(cluster string, c backend.Credentials) {
 	s.creds[cluster] = c
 }
 
-// Command is `psql URL` for a cluster created in this session.
-func (s *psqlTargets) Command(cluster string) (*exec.Cmd, error) {
+// Command is psql on a cluster's leader, or on one machine's own
+// postgres: directly for a cluster created in this session, else through
+// the tunnel.
+func (s *psqlTargets) Command(p views.PSQLMsg) (*exec.Cmd, error) {
 	s.mu.Lock()
-	c, ok := s.creds[cluster]
+	c, ok := s.creds[p.Cluster]
 	s.mu.Unlock()
 	if !ok && s.viaTunnel != nil {
 		if _, err := s.lookPath("psql"); err != nil {
 			return nil, errors.New("psql is not installed: install the PostgreSQL client (`make deps`)")
 		}
-		return s.viaTunnel(cluster), nil
+		return s.viaTunnel(p), nil
 	}
 	if !ok {
-		return nil, fmt.Errorf("no password for %s in this session: it is shown only when the cluster is created; run psql with the URL you saved", cluster)
+		return nil, fmt.Errorf("no password for %s in this session: it is shown only when the cluster is created; run psql with the URL you saved", p.Cluster)
 	}
 	path, err := s.lookPath("psql")
 	if err != nil {
 		return nil, errors.New("psql is not installed: install the PostgreSQL client (`make deps`)")
 	}
-	return psqlCommand(path, c)
+	if p.Machine != "" {
+		if p.Addr == "" {
+			return nil, fmt.Errorf("machine %s has no address yet", p.Machine)
+		}
+		return psqlCommandAt(path, c, net.JoinHostPort(p.Addr, strconv.Itoa(machinePGPort)))
+	}
+	return psqlCommandAt(path, c, "")
 }
 
-// psqlCommand runs psql on the URL that reaches the cluster from this
-// machine. The password travels in PGPASSWORD, not in the arguments that
-// any user can read in the process list.
-func psqlCommand(path string, c backend.Credentials) (*exec.Cmd, error) {
+// connectCommand is `pgtui postgres connect` (psql through the tunnel) on
+// the leader or the machine p names.
+func connectCommand(exe string) func(p views.PSQLMsg) *exec.Cmd {
+	return func(p views.PSQLMsg) *exec.Cmd {
+		args := []string{"postgres", "connect", "-a", p.Cluster}
+		if p.Machine != "" {
+			args = append(args, "--machine", p.Machine)
+		}
+		return exec.Command(exe, args...)
+	}
+}
+
+// psqlCommandAt runs psql on the URL that reaches the cluster from this
+// machine, with its host:port replaced by hostPort when that is set. The
+// password travels in PGPASSWORD, not in the arguments that any user can
+// read in the process list.
+func psqlCommandAt(path string, c backend.Credentials, hostPort string) (*exec.Cmd, error) {
 	raw := c.LocalURL
 	if raw == "" {
 		raw = render.ConnectionString(c)
@@ -110,6 +134,9 @@ func psqlCommand(path string, c backend.Credentials) (*exec.Cmd, error) {
 	}
 	password, _ := u.User.Password()
 	u.User = url.User(u.User.Username())
+	if hostPort != "" {
+		u.Host = hostPort
+	}
 	cmd := exec.Command(path, u.String())
 	cmd.Env = append(os.Environ(), "PGPASSWORD="+password)
 	return cmd, nil

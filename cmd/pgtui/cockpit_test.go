@@ -2,13 +2,13 @@ package main
 
 import (
 	"errors"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/pgtui/pgtui/backend"
 	"github.com/pgtui/pgtui/backend/fake"
+	"github.com/pgtui/pgtui/views"
 )
 
 func TestCockpitNeedsATerminal(t *testing.T) {
@@ -31,12 +31,12 @@ func TestRootStillHelpsAndRefusesStrayArgs(t *testing.T) {
 
 func TestPSQLTargets(t *testing.T) {
 	s := newPSQLTargets(func(string) (string, error) { return "/usr/bin/psql", nil })
-	if _, err := s.Command("md-postgres-500"); err == nil || !strings.Contains(err.Error(), "no password for md-postgres-500") {
+	if _, err := s.Command(views.PSQLMsg{Cluster: "md-postgres-500"}); err == nil || !strings.Contains(err.Error(), "no password for md-postgres-500") {
 		t.Fatalf("unknown cluster: %v", err)
 	}
 	s.Remember("md-postgres-500", backend.Credentials{Username: "postgres", Password: "s3cret", Hostname: "md-postgres-500.internal",
 		ProxyPort: 5432, LocalURL: "postgres://postgres:s3cret@127.0.1.2:5432/postgres"})
-	cmd, err := s.Command("md-postgres-500")
+	cmd, err := s.Command(views.PSQLMsg{Cluster: "md-postgres-500"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,24 +46,40 @@ func TestPSQLTargets(t *testing.T) {
 	if !slices.Contains(cmd.Env, "PGPASSWORD=s3cret") {
 		t.Fatal("password not passed in PGPASSWORD")
 	}
-	s.viaTunnel = func(cluster string) *exec.Cmd {
-		return exec.Command("/bin/pgtui", "postgres", "connect", "-a", cluster)
+	// P on a machine: its own postgres on :5433, same credentials.
+	cmd, err = s.Command(views.PSQLMsg{Cluster: "md-postgres-500", Machine: "6b97fa06", Addr: "127.0.1.3"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	cmd, err = s.Command("older")
+	if want := []string{"/usr/bin/psql", "postgres://postgres@127.0.1.3:5433/postgres"}; !slices.Equal(cmd.Args, want) {
+		t.Fatalf("machine args %q, want %q", cmd.Args, want)
+	}
+	if _, err := s.Command(views.PSQLMsg{Cluster: "md-postgres-500", Machine: "6b97fa06"}); err == nil {
+		t.Fatal("a machine without an address was accepted")
+	}
+	s.viaTunnel = connectCommand("/bin/pgtui")
+	cmd, err = s.Command(views.PSQLMsg{Cluster: "older"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"/bin/pgtui", "postgres", "connect", "-a", "older"}; !slices.Equal(cmd.Args, want) {
 		t.Fatalf("tunnel args %q, want %q", cmd.Args, want)
 	}
+	cmd, err = s.Command(views.PSQLMsg{Cluster: "older", Machine: "6b97fa06", Addr: "127.0.1.3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"/bin/pgtui", "postgres", "connect", "-a", "older", "--machine", "6b97fa06"}; !slices.Equal(cmd.Args, want) {
+		t.Fatalf("tunnel machine args %q, want %q", cmd.Args, want)
+	}
 	s.lookPath = func(string) (string, error) { return "", errors.New("not found") }
-	if _, err := s.Command("md-postgres-500"); err == nil || !strings.Contains(err.Error(), "psql is not installed") {
+	if _, err := s.Command(views.PSQLMsg{Cluster: "md-postgres-500"}); err == nil || !strings.Contains(err.Error(), "psql is not installed") {
 		t.Fatalf("missing psql: %v", err)
 	}
 }
 
 func TestPSQLFallsBackToPrivateURL(t *testing.T) {
-	cmd, err := psqlCommand("psql", backend.Credentials{Username: "postgres", Password: "pw", Hostname: "a.internal", ProxyPort: 5432})
+	cmd, err := psqlCommandAt("psql", backend.Credentials{Username: "postgres", Password: "pw", Hostname: "a.internal", ProxyPort: 5432}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

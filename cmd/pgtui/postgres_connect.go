@@ -9,33 +9,46 @@ import (
 	"os/exec"
 	"strconv"
 
+	"github.com/pgtui/pgtui/backend"
 	"github.com/spf13/cobra"
 )
 
+// machinePGPort is where every machine's postgres listens, beside the
+// proxy on 5432 (the seed's "PG Port").
+const machinePGPort = 5433
+
 func newPostgresConnect(d *deps) *cobra.Command {
-	var app, database, user, password string
+	var app, machine, database, user, password string
 	cmd := &cobra.Command{
-		Use:   "connect -a NAME [--database D] [--user U] [--password P]",
+		Use:   "connect -a NAME [--machine ID] [--database D] [--user U] [--password P]",
 		Short: "Run psql on a cluster's leader through the WireGuard tunnel",
 		Long: `Run your psql against NAME.internal:5432 (the leader) through the WireGuard
-tunnel, as the superuser unless --user is given. On a terminal psql is
-interactive; otherwise it runs the SQL on standard input and stops at the first
-error. pgtui exits with psql's status.`,
+tunnel, as the superuser unless --user is given. With --machine, psql reaches
+that machine's own postgres on ID.vm.NAME.internal:5433, bypassing the proxy
+(a replica answers read-only). On a terminal psql is interactive; otherwise it
+runs the SQL on standard input and stops at the first error. pgtui exits with
+psql's status.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runPostgresConnect(cmd.Context(), d, app, database, user, password)
+			return runPostgresConnect(cmd.Context(), d, app, machine, database, user, password)
 		},
 	}
 	addAppFlag(cmd, &app, "the cluster")
+	cmd.Flags().StringVar(&machine, "machine", "", "a machine ID: psql on its own postgres (:5433) instead of the leader")
 	cmd.Flags().StringVarP(&database, "database", "d", "postgres", "database to connect to")
 	cmd.Flags().StringVarP(&user, "user", "u", "", "user (default: the superuser postgres)")
 	cmd.Flags().StringVarP(&password, "password", "p", "", "password of --user")
 	return cmd
 }
 
-func runPostgresConnect(ctx context.Context, d *deps, app, database, user, password string) error {
+func runPostgresConnect(ctx context.Context, d *deps, app, machine, database, user, password string) error {
 	if err := requireApp(app); err != nil {
 		return err
+	}
+	if machine != "" {
+		if err := backend.ValidateMachineID(machine); err != nil {
+			return fmt.Errorf("--machine: %w: see `pgtui machine list -a %s`", err, app)
+		}
 	}
 	psql, err := exec.LookPath("psql")
 	if err != nil {
@@ -46,7 +59,14 @@ func runPostgresConnect(ctx context.Context, d *deps, app, database, user, passw
 		return err
 	}
 	defer tc.Close()
-	if _, err := tc.Resolve(ctx, ci.Host); err != nil {
+	host, port := ci.Host, ci.Port
+	if machine != "" {
+		host, port = machine+".vm."+ci.Host, machinePGPort
+	}
+	if _, err := tc.Resolve(ctx, host); err != nil {
+		if machine != "" {
+			return fmt.Errorf("no machine %s in %s: see `pgtui machine list -a %s`", machine, app, app)
+		}
 		return fmt.Errorf("%s: %w", app, err)
 	}
 	if user == "" {
@@ -60,13 +80,13 @@ func runPostgresConnect(ctx context.Context, d *deps, app, database, user, passw
 	fctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
 	go func() {
-		done <- tc.Forward(fctx, ln, net.JoinHostPort(ci.Host, strconv.Itoa(ci.Port)), func(err error) {
+		done <- tc.Forward(fctx, ln, net.JoinHostPort(host, strconv.Itoa(port)), func(err error) {
 			_, _ = fmt.Fprintf(d.Err, "connect: %v\n", err)
 		})
 	}()
 	defer func() { stop(); <-done }()
-	port := ln.Addr().(*net.TCPAddr).Port
-	args := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", user, "-d", database}
+	local := ln.Addr().(*net.TCPAddr).Port
+	args := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(local), "-U", user, "-d", database}
 	if !d.IsTTY {
 		args = append(args, "-v", "ON_ERROR_STOP=1")
 	}

@@ -129,6 +129,17 @@ func TestTunnelCLIPlatform(t *testing.T) {
 			t.Fatalf("postgres connect with a failing statement: %v, want psql's exit status 3", err)
 		}
 		c.fails("unknown app nope", "", "postgres", "connect", "-a", "nope")
+		// --machine: that machine's own postgres, on its port 5433.
+		st, err := p.Client.Status(ctx, "cli-pg")
+		if err != nil || len(st.Machines) == 0 {
+			t.Fatalf("status: %v %+v", err, st)
+		}
+		out = syncBuffer{}
+		if err := c.run(ctx, "select 'port=' || current_setting('port');\n", &out, &errw, "postgres", "connect", "-a", "cli-pg", "--machine", st.Machines[0].ID); err != nil || !strings.Contains(out.String(), "port=5433") {
+			t.Fatalf("postgres connect --machine: %v\n%s%s", err, out.String(), errw.String())
+		}
+		c.fails("no machine 0000aaaa in cli-pg", "", "postgres", "connect", "-a", "cli-pg", "--machine", "0000aaaa")
+		c.fails(`"Bad_ID" is not a machine ID`, "", "postgres", "connect", "-a", "cli-pg", "--machine", "Bad_ID")
 	}
 
 	// The CLI's own peer is reused, and shows the traffic.

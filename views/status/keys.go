@@ -10,6 +10,7 @@ import (
 type KeyMap struct {
 	views.ListKeys
 	PSQL      key.Binding
+	PSQLHere  key.Binding
 	Users     key.Binding
 	DBs       key.Binding
 	Timeline  key.Binding
@@ -31,6 +32,7 @@ func NewKeyMap() KeyMap {
 	return KeyMap{
 		ListKeys:  views.NewListKeys(),
 		PSQL:      b("p", "psql"),
+		PSQLHere:  b("P", "psql on machine"),
 		Users:     b("u", "users"),
 		DBs:       b("d", "databases"),
 		Timeline:  b("t", "failover timeline"),
@@ -57,7 +59,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Refresh},
-		{k.PSQL, k.Users, k.DBs, k.Timeline, k.Checks, k.Logs, k.Metrics},
+		{k.PSQL, k.PSQLHere, k.Users, k.DBs, k.Timeline, k.Checks, k.Logs, k.Metrics},
 		{k.ScaleUp, k.ScaleDown, k.Start, k.Stop, k.Kill, k.Restart, k.Destroy},
 	}
 }
@@ -66,6 +68,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 // selected, so help never offers what cannot be done.
 func (k *KeyMap) enable(m *machineSel, machines int) {
 	running := m != nil && m.running
+	k.PSQLHere.SetEnabled(running)
 	k.Start.SetEnabled(m != nil && !running)
 	k.Stop.SetEnabled(running)
 	k.Kill.SetEnabled(running)

@@ -41,6 +41,7 @@ var _ views.Pane = (*Model)(nil)
 // machineSel is the machine under the cursor.
 type machineSel struct {
 	id      string
+	addr    string // private address, for psql on the machine itself
 	running bool
 }
 
@@ -135,7 +136,7 @@ func (m *Model) selected() *machineSel {
 		return nil
 	}
 	ms := m.st.Machines[m.table.Cursor]
-	return &machineSel{id: ms.ID, running: ms.State == "running"}
+	return &machineSel{id: ms.ID, addr: ms.PrivateIP, running: ms.State == "running"}
 }
 
 // ask opens a yes/no dialog that runs then on yes.
@@ -159,6 +160,9 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 		}
 	case key.Matches(k, m.keys.PSQL):
 		return func() tea.Msg { return views.PSQLMsg{Cluster: m.cluster} }
+	case key.Matches(k, m.keys.PSQLHere):
+		sel := m.selected()
+		return func() tea.Msg { return views.PSQLMsg{Cluster: m.cluster, Machine: sel.id, Addr: sel.addr} }
 	case key.Matches(k, m.keys.Users):
 		return views.Open(views.RouteUsers, args)
 	case key.Matches(k, m.keys.DBs):
