@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/signal"
 	"slices"
 	"sort"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pgtui/pgtui/internal/testcluster"
@@ -74,7 +76,10 @@ func run(faults int, seed uint64, report string) error {
 		return err
 	}
 	defer c.Close()
-	ctx := context.Background()
+	// Ctrl-C stops after the current fault; the report and the deferred
+	// Close (nodes, namespaces) still run.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	h := &harness{c: c, kinds: kinds, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 	if _, err := h.converge(ctx); err != nil {
 		return err
@@ -92,7 +97,7 @@ func run(faults int, seed uint64, report string) error {
 	}
 	start := time.Now()
 	var results []result
-	for i := 0; i < faults; i++ {
+	for i := 0; i < faults && ctx.Err() == nil; i++ {
 		f := h.pick()
 		r := h.inject(ctx, f)
 		results = append(results, r)
@@ -102,7 +107,7 @@ func run(faults int, seed uint64, report string) error {
 		}
 		fmt.Printf("%3d %-22s unavailable %7s converged %7s lost %d %s\n", i+1, r.kind,
 			r.unavailable.Round(time.Millisecond), r.converge.Round(time.Millisecond), r.lost, status)
-		if r.err != nil && r.lost == 0 {
+		if r.err != nil && r.lost == 0 && ctx.Err() == nil {
 			fmt.Println(c.Logs(30))
 			break
 		}
@@ -114,7 +119,7 @@ func run(faults int, seed uint64, report string) error {
 		all = append(all, w.snapshot()...)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Server.Before(all[j].Server) })
-	lost, err := h.finalLost(ctx, all)
+	lost, err := h.finalLost(context.WithoutCancel(ctx), all)
 	if err != nil {
 		return err
 	}
