@@ -19,7 +19,7 @@ import (
 
 func main() {
 	trials := flag.Int("trials", 20, "failover trials (at least 10)")
-	switchovers := flag.Int("switchovers", 5, "switchover trials")
+	switchovers := flag.Int("switchovers", 10, "switchover trials")
 	flag.Parse()
 	if err := run(*trials, *switchovers); err != nil {
 		fmt.Fprintln(os.Stderr, "bench failover:", err)
