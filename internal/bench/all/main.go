@@ -65,8 +65,9 @@ type section struct {
 }
 
 func benchAll(ctx context.Context, names []string, out string) error {
-	start := time.Now().UTC()
-	load := loadAverage()
+	// What is measured is the tree as the run starts (each program is
+	// built then); edits made during the run must not change the header.
+	start, load, rev := time.Now().UTC(), loadAverage(), commit()
 	var sections []section
 	var failed []string
 	for _, n := range names {
@@ -81,7 +82,7 @@ func benchAll(ctx context.Context, names []string, out string) error {
 		}
 	}
 	if out != "" {
-		if err := os.WriteFile(out, []byte(report(start, load, sections)), 0o644); err != nil {
+		if err := os.WriteFile(out, []byte(report(start, load, rev, sections)), 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", out, err)
 		}
 		fmt.Printf("\nwrote %s\n", out)
@@ -112,10 +113,10 @@ func runOne(ctx context.Context, name string) section {
 	return section{name: name, output: strings.TrimSpace(buf.String()), took: time.Since(t0), err: err}
 }
 
-func report(start time.Time, load string, sections []section) string {
+func report(start time.Time, load, rev string, sections []section) string {
 	var b strings.Builder
 	b.WriteString("# Benchmarks\n\n")
-	fmt.Fprintf(&b, "Written by `make bench` (internal/bench/all) on %s, commit %s,\n", start.Format("2006-01-02 15:04 UTC"), commit())
+	fmt.Fprintf(&b, "Written by `make bench` (internal/bench/all) on %s, commit %s,\n", start.Format("2006-01-02 15:04 UTC"), rev)
 	fmt.Fprintf(&b, "on %d cores, load average %s at the start. Each benchmark measures its\n", runtime.NumCPU(), load)
 	b.WriteString("baseline in the same run and prints ratios against it; what each row\n")
 	b.WriteString("means and its goal are printed with it. `make soak` runs the soak for\n")
