@@ -65,8 +65,8 @@ type section struct {
 }
 
 func benchAll(ctx context.Context, names []string, out string) error {
-	// What is measured is the tree as the run starts (each program is
-	// built then); edits made during the run must not change the header.
+	// The header names the tree as the run starts. Each program is built
+	// when its turn comes, so the tree must not change during a run.
 	start, load, rev := time.Now().UTC(), loadAverage(), commit()
 	var sections []section
 	var failed []string
