@@ -160,6 +160,9 @@ type Check struct {
 	// Output lines as flyctl prints them: "[✓] load averages: 0.29 0.35 0.50"
 	// ("leader" for the role check).
 	Output []string `json:"output"`
+	// Connections: client connections the pg check counted; nil on other
+	// checks and when postgres did not answer.
+	Connections *int `json:"connections,omitempty"`
 	// Updated is when the check's status or output last changed.
 	Updated time.Time `json:"updated"`
 }
@@ -178,7 +181,9 @@ type MachineStatus struct {
 	Restarts  int       `json:"restarts"`
 	Created   time.Time `json:"created"`
 	LagBytes  int64     `json:"lag_bytes"`
-	Volume    string    `json:"volume"`
+	// Connections: client connections at the last pg check; -1 unknown.
+	Connections int    `json:"connections"`
+	Volume      string `json:"volume"`
 }
 
 // Event is a machine event.

@@ -132,7 +132,7 @@ func fromNode(m *Machine, cs []checks.Check) []backend.Check {
 	out := make([]backend.Check, 0, len(cs))
 	for _, c := range cs {
 		out = append(out, backend.Check{Machine: m.ID, Region: m.Region, Name: c.Name, Status: string(c.Status),
-			Output: c.Text(), Updated: c.Updated})
+			Output: c.Text(), Connections: c.Connections, Updated: c.Updated})
 	}
 	return out
 }

@@ -138,6 +138,7 @@ func machineStatus(m *Machine, running bool, v view, cs []backend.Check) (backen
 	}
 	var serving bool
 	ms.Checks, serving = countChecks(cs)
+	ms.Connections = connections(cs, running)
 	st := v.members[m.ID]
 	if st.Alive && st.Info != nil && running {
 		i := st.Info
@@ -147,6 +148,17 @@ func machineStatus(m *Machine, running bool, v view, cs []backend.Check) (backen
 		}
 	}
 	return ms, serving && running
+}
+
+// connections is what the pg check counted, -1 when it counted nothing
+// (postgres not answering, machine stopped).
+func connections(cs []backend.Check, running bool) int {
+	for _, c := range cs {
+		if c.Name == "pg" && c.Connections != nil && running {
+			return *c.Connections
+		}
+	}
+	return -1
 }
 
 func leaderOf(v view) string {

@@ -182,13 +182,15 @@ func (m *machine) event(t time.Time, typ, msg string) {
 func (c *cluster) machineStatus(m *machine) backend.MachineStatus {
 	s := m.status
 	if s.State == "running" {
+		// The seed's connection counts, as the fake's pg checks say.
 		s.Checks = backend.Checks{Total: 3, Passing: 3}
-		s.Role = "replica"
+		s.Role, s.Connections = "replica", 7
 		if s.ID == c.leader {
-			s.Role = "leader"
+			s.Role, s.Connections = "leader", 31
 		}
 	} else {
 		s.Checks = backend.Checks{Total: 3, Critical: 3}
+		s.Connections = -1
 	}
 	return s
 }

@@ -30,6 +30,10 @@ func TestPlatformChecksAndMetrics(t *testing.T) {
 		if m.Checks.Total != 3 || m.Checks.Passing < 2 {
 			t.Errorf("machine %s checks %+v", m.ID, m.Checks)
 		}
+		// The pg check counts client backends; its own is one of them.
+		if m.Connections < 1 {
+			t.Errorf("machine %s connections %d, want the pg check's count (>= 1)", m.ID, m.Connections)
+		}
 		if m.Role == "leader" {
 			leader = m
 		} else {
@@ -88,7 +92,7 @@ func TestPlatformChecksAndMetrics(t *testing.T) {
 		}
 	}
 	d, err := p.c.MachineStatus(ctx, "checked", replica.ID)
-	if err != nil || d.Checks != (backend.Checks{Total: 3, Critical: 3}) {
+	if err != nil || d.Checks != (backend.Checks{Total: 3, Critical: 3}) || d.Connections != -1 {
 		t.Errorf("stopped machine status %+v %v", d, err)
 	}
 	lines, err := p.c.Logs(ctx, "checked", backend.LogFilter{Machine: leader.ID, Lines: 5000})

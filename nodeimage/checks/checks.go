@@ -63,6 +63,10 @@ type Check struct {
 	// Plain: the output is printed without marks (the role check prints
 	// just "leader").
 	Plain bool `json:"plain,omitempty"`
+	// Connections: client connections the pg check counted (nil on other
+	// checks and when postgres did not answer), for tables that show it
+	// as a number rather than as the output line.
+	Connections *int `json:"connections,omitempty"`
 	// Updated is when the status or output last changed.
 	Updated time.Time `json:"updated"`
 }

@@ -101,6 +101,12 @@ func TestCheckPG(t *testing.T) {
 		if c.Name != "pg" || c.Status != tc.status || !slices.Equal(c.Text(), tc.want) {
 			t.Errorf("%s: got %s %q, want %s %q", tc.name, c.Status, c.Text(), tc.status, tc.want)
 		}
+		switch {
+		case tc.err != nil && c.Connections != nil:
+			t.Errorf("%s: connections %d from a postgres that did not answer", tc.name, *c.Connections)
+		case tc.err == nil && (c.Connections == nil || *c.Connections != tc.facts.Used):
+			t.Errorf("%s: connections %v, want %d", tc.name, c.Connections, tc.facts.Used)
+		}
 	}
 }
 

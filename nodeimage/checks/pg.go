@@ -92,7 +92,9 @@ func PG(f PGFacts, err error, th Thresholds) Check {
 		rs = append(rs, formatLag(f.Lag, th.MaxLag))
 	}
 	rs = append(rs, formatConnections(f.Used, f.Reserved, f.Max))
-	return build("pg", rs)
+	c := build("pg", rs)
+	c.Connections = &f.Used
+	return c
 }
 
 // formatLag: "replication lag: 246µs", critical above limit.

@@ -8,7 +8,7 @@ import (
 )
 
 // columns are the machine table's headers.
-var columns = []string{"ID", "Region", "Role", "State", "Checks", "Lag", "Restarts", "Uptime"}
+var columns = []string{"ID", "Region", "Role", "State", "Checks", "Lag", "Conns", "Restarts", "Uptime"}
 
 // roleCol is the column the leader is highlighted in.
 const roleCol = 2
@@ -32,7 +32,11 @@ func rows(ms []backend.MachineStatus, now time.Time) [][]string {
 		if m.State == "running" && !m.Created.IsZero() {
 			uptime = Duration(now.Sub(m.Created))
 		}
-		out[i] = []string{m.ID, m.Region, role, m.State, checks, lag, fmt.Sprint(m.Restarts), uptime}
+		conns := "-"
+		if m.Connections >= 0 {
+			conns = fmt.Sprint(m.Connections)
+		}
+		out[i] = []string{m.ID, m.Region, role, m.State, checks, lag, conns, fmt.Sprint(m.Restarts), uptime}
 	}
 	return out
 }
