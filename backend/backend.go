@@ -182,8 +182,11 @@ type MachineStatus struct {
 	Created   time.Time `json:"created"`
 	LagBytes  int64     `json:"lag_bytes"`
 	// Connections: client connections at the last pg check; -1 unknown.
-	Connections int    `json:"connections"`
-	Volume      string `json:"volume"`
+	Connections int `json:"connections"`
+	// Started: when the running node last started (uptime); zero when
+	// it does not run.
+	Started time.Time `json:"started,omitzero"`
+	Volume  string    `json:"volume"`
 }
 
 // Event is a machine event.

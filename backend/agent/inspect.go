@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/pgtui/pgtui/backend"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
@@ -67,6 +68,21 @@ func (a *Agent) snapshot(name string) (Cluster, map[string]bool, error) {
 	return cp, running, nil
 }
 
+// startTimes is when each running machine's node started (its uptime).
+func (a *Agent) startTimes(c Cluster) map[string]time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := map[string]time.Time{}
+	for _, m := range c.Machines {
+		if p := a.procs[m.ID]; p != nil {
+			if t := p.since(); !t.IsZero() {
+				out[m.ID] = t.UTC()
+			}
+		}
+	}
+	return out
+}
+
 // status builds `status -a NAME`. Health counts come from the checks.
 func (a *Agent) status(ctx context.Context, name string) (*backend.ClusterStatus, error) {
 	st, _, err := a.inspect(ctx, name)
@@ -80,6 +96,7 @@ func (a *Agent) inspect(ctx context.Context, name string) (*backend.ClusterStatu
 	if err != nil {
 		return nil, nil, err
 	}
+	started := a.startTimes(c)
 	v, err := a.readView(ctx, name)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read cluster %s from the store: %w", name, err)
@@ -98,6 +115,7 @@ func (a *Agent) inspect(ctx context.Context, name string) (*backend.ClusterStatu
 	d := &out.Deployment
 	for _, m := range c.Machines {
 		ms, ok := machineStatus(m, running[m.ID], v, checksOf[m.ID])
+		ms.Started = started[m.ID]
 		out.Machines = append(out.Machines, ms)
 		serving[m.ID] = ok
 		d.Desired++

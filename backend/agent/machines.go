@@ -21,8 +21,9 @@ type proc struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu  sync.Mutex
-	pid int
+	mu      sync.Mutex
+	pid     int
+	started time.Time // when the running node started; zero when none runs
 }
 
 func (p *proc) signal(sig syscall.Signal) {
@@ -31,6 +32,13 @@ func (p *proc) signal(sig syscall.Signal) {
 	if p.pid > 0 {
 		_ = syscall.Kill(p.pid, sig)
 	}
+}
+
+// since is when the running node started, zero when none runs.
+func (p *proc) since() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.started
 }
 
 func (p *proc) running() bool {
@@ -113,12 +121,12 @@ func (a *Agent) supervise(ctx context.Context, cluster, id string, p *proc) {
 			return
 		}
 		p.mu.Lock()
-		p.pid = cmd.Process.Pid
+		p.pid, p.started = cmd.Process.Pid, started
 		p.mu.Unlock()
 		a.machineEvent(cluster, id, "started", "machine started")
 		waitErr := waitOrStop(ctx, cmd)
 		p.mu.Lock()
-		p.pid = 0
+		p.pid, p.started = 0, time.Time{}
 		p.mu.Unlock()
 		closeLog(cmd)
 		a.machineEvent(cluster, id, "exited", exitMessage(waitErr))

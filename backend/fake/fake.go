@@ -184,6 +184,7 @@ func (c *cluster) machineStatus(m *machine) backend.MachineStatus {
 	if s.State == "running" {
 		// The seed's connection counts, as the fake's pg checks say.
 		s.Checks = backend.Checks{Total: 3, Passing: 3}
+		s.Started = s.Created // the fake's machines never restart
 		s.Role, s.Connections = "replica", 7
 		if s.ID == c.leader {
 			s.Role, s.Connections = "leader", 31

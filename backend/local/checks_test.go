@@ -34,6 +34,9 @@ func TestPlatformChecksAndMetrics(t *testing.T) {
 		if m.Connections < 1 {
 			t.Errorf("machine %s connections %d, want the pg check's count (>= 1)", m.ID, m.Connections)
 		}
+		if m.Started.Before(m.Created) || time.Since(m.Started) > time.Hour {
+			t.Errorf("machine %s started %v, created %v", m.ID, m.Started, m.Created)
+		}
 		if m.Role == "leader" {
 			leader = m
 		} else {
@@ -92,7 +95,7 @@ func TestPlatformChecksAndMetrics(t *testing.T) {
 		}
 	}
 	d, err := p.c.MachineStatus(ctx, "checked", replica.ID)
-	if err != nil || d.Checks != (backend.Checks{Total: 3, Critical: 3}) || d.Connections != -1 {
+	if err != nil || d.Checks != (backend.Checks{Total: 3, Critical: 3}) || d.Connections != -1 || !d.Started.IsZero() {
 		t.Errorf("stopped machine status %+v %v", d, err)
 	}
 	lines, err := p.c.Logs(ctx, "checked", backend.LogFilter{Machine: leader.ID, Lines: 5000})

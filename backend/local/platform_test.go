@@ -242,6 +242,12 @@ func TestPlatformCreateAttachFailoverRestart(t *testing.T) {
 	execSQL(t, url, `CREATE TABLE t AS SELECT 42 AS v`)
 	st := waitHealthy(t, p.c, "pg-one", 2, synced)
 	old := st.Leader
+	var oldStarted time.Time
+	for _, m := range st.Machines {
+		if m.ID == old {
+			oldStarted = m.Started
+		}
+	}
 	if err := p.c.MachineAction(ctx, "pg-one", old, backend.ActionKill); err != nil {
 		t.Fatal(err)
 	}
@@ -249,6 +255,10 @@ func TestPlatformCreateAttachFailoverRestart(t *testing.T) {
 	for _, m := range st.Machines {
 		if m.ID == old && m.Role != "replica" {
 			t.Errorf("old leader %s is %s", old, m.Role)
+		}
+		// Its uptime starts again with the restarted node.
+		if m.ID == old && (m.Restarts != 1 || !m.Started.After(oldStarted)) {
+			t.Errorf("killed machine %s: restarts %d, started %v (before the kill %v)", old, m.Restarts, m.Started, oldStarted)
 		}
 	}
 	if got := query(t, url, `SELECT v::text FROM t`); got != "42" {

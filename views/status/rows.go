@@ -29,8 +29,8 @@ func rows(ms []backend.MachineStatus, now time.Time) [][]string {
 			checks += fmt.Sprintf(" (%d crit)", m.Checks.Critical)
 		}
 		uptime := "-"
-		if m.State == "running" && !m.Created.IsZero() {
-			uptime = Duration(now.Sub(m.Created))
+		if m.State == "running" && !m.Started.IsZero() {
+			uptime = Duration(now.Sub(m.Started))
 		}
 		conns := "-"
 		if m.Connections >= 0 {
