@@ -55,7 +55,7 @@ func run(rounds int) error {
 		return err
 	}
 	n := c.Nodes[0]
-	haURL, stopHA, err := startHAProxy(dir, n.Host, n.PGPort, c)
+	haURL, haPid, stopHA, err := startHAProxy(dir, n.Host, n.PGPort, c)
 	if err != nil {
 		return err
 	}
@@ -77,14 +77,26 @@ func run(rounds int) error {
 		fmt.Printf(" %18s", t.name)
 	}
 	fmt.Printf(" %10s %10s\n", "proxy/dir", "proxy/ha")
+	// The proxy processes' CPU per transaction says what a hop costs
+	// with less noise than TPS: the node's own (keeper, checks) is
+	// measured during the direct runs and subtracted.
+	pids := []int{n.Pid(), n.Pid(), haPid}
+	var cpuNotes []string
 	for _, m := range modes {
 		res := make([][]float64, len(targets))
+		var cpu [3]time.Duration
+		var wall [3]time.Duration
+		var txns [3]int64
 		for r := 0; r < rounds; r++ {
 			for i, t := range targets {
-				tps, err := pgbench(append(slices.Clone(m.args), t.url))
+				before, start := cpuTime(pids[i]), time.Now()
+				tps, n, err := pgbench(append(slices.Clone(m.args), t.url))
 				if err != nil {
 					return fmt.Errorf("%s via %s: %w", m.name, t.name, err)
 				}
+				cpu[i] += cpuTime(pids[i]) - before
+				wall[i] += time.Since(start)
+				txns[i] += n
 				res[i] = append(res[i], tps)
 			}
 		}
@@ -95,22 +107,61 @@ func run(rounds int) error {
 			fmt.Printf(" %18.0f", med[i])
 		}
 		fmt.Printf(" %9.2fx %9.2fx\n", med[1]/med[0], med[1]/med[2])
+		idle := float64(cpu[0]) / float64(wall[0]) // the node's share of a core without proxying
+		own := time.Duration(max(float64(cpu[1])-idle*float64(wall[1]), 0))
+		if txns[1] > 0 && txns[2] > 0 {
+			pg, ha := own/time.Duration(txns[1]), cpu[2]/time.Duration(txns[2])
+			cpuNotes = append(cpuNotes, fmt.Sprintf("  %-32s pgtui %6s  haproxy %6s  pgtui/haproxy %.2fx  (node idle %.1f%% of a core subtracted)",
+				m.name, pg.Round(100*time.Nanosecond), ha.Round(100*time.Nanosecond), float64(pg)/float64(ha), idle*100))
+		}
+	}
+	fmt.Println("proxy process CPU per transaction (user+system, all rounds):")
+	for _, l := range cpuNotes {
+		fmt.Println(l)
 	}
 	return nil
 }
 
-var tpsRE = regexp.MustCompile(`tps = ([0-9.]+)`)
+// cpuTime is a process's user+system CPU so far (all its threads), from
+// /proc/PID/stat in clock ticks (USER_HZ, 100 on Linux); 0 when unknown.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the parenthesised command name; utime and stime are
+	// the 14th and 15th of the whole line.
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+s) * 10 * time.Millisecond
+}
 
-func pgbench(args []string) (float64, error) {
+var (
+	tpsRE  = regexp.MustCompile(`tps = ([0-9.]+)`)
+	txnsRE = regexp.MustCompile(`number of transactions actually processed: ([0-9]+)`)
+)
+
+// pgbench runs one pgbench and returns its TPS and transaction count.
+func pgbench(args []string) (float64, int64, error) {
 	out, err := exec.Command("pgbench", append([]string{"-n"}, args...)...).CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("%v: %s", err, out)
+		return 0, 0, fmt.Errorf("%v: %s", err, out)
 	}
-	m := tpsRE.FindSubmatch(out)
-	if m == nil {
-		return 0, fmt.Errorf("no tps in: %s", out)
+	m, n := tpsRE.FindSubmatch(out), txnsRE.FindSubmatch(out)
+	if m == nil || n == nil {
+		return 0, 0, fmt.Errorf("no tps or transaction count in: %s", out)
 	}
-	return strconv.ParseFloat(string(m[1]), 64)
+	tps, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		return 0, 0, err
+	}
+	txns, err := strconv.ParseInt(string(n[1]), 10, 64)
+	return tps, txns, err
 }
 
 func median(v []float64) float64 {
@@ -120,13 +171,13 @@ func median(v []float64) float64 {
 }
 
 // startHAProxy runs HAProxy in tcp mode in front of the same postgres.
-func startHAProxy(dir, host string, port int, c *testcluster.Cluster) (string, func(), error) {
+func startHAProxy(dir, host string, port int, c *testcluster.Cluster) (string, int, func(), error) {
 	if _, err := exec.LookPath("haproxy"); err != nil {
-		return "", nil, fmt.Errorf("haproxy not found: apt-get install haproxy (make bench does)")
+		return "", 0, nil, fmt.Errorf("haproxy not found: apt-get install haproxy (make bench does)")
 	}
 	lport, err := testcluster.FreePort("127.0.0.1")
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	cfg := fmt.Sprintf(`global
   maxconn 4096
@@ -141,11 +192,11 @@ listen pg
 `, lport, net.JoinHostPort(host, strconv.Itoa(port)))
 	path := filepath.Join(dir, "haproxy.cfg")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	cmd := exec.Command("haproxy", "-f", path, "-db")
 	if err := cmd.Start(); err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
 	deadline := time.Now().Add(10 * time.Second)
@@ -156,10 +207,10 @@ listen pg
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return "", nil, fmt.Errorf("haproxy did not listen")
+			return "", 0, nil, fmt.Errorf("haproxy did not listen")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	url := strings.Replace(c.DirectURL(c.Nodes[0]), net.JoinHostPort(host, strconv.Itoa(port)), fmt.Sprintf("127.0.0.1:%d", lport), 1)
-	return url, stop, nil
+	return url, cmd.Process.Pid, stop, nil
 }
