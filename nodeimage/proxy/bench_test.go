@@ -62,3 +62,29 @@ func benchPingPong(b *testing.B, c net.Conn) {
 		}
 	}
 }
+
+// BenchmarkProxyConnect is a connection per op (connect, one small round
+// trip, close), like pgbench -C: what setting up a hop costs.
+func BenchmarkProxyConnect(b *testing.B) {
+	be := newBackend(b, echo)
+	p := startProxy(b, Target{Generation: 1, Addr: be.addr()})
+	b.Run("direct", func(b *testing.B) { benchConnect(b, be.addr()) })
+	b.Run("proxied", func(b *testing.B) { benchConnect(b, p.Addr().String()) })
+}
+
+func benchConnect(b *testing.B, addr string) {
+	msg := make([]byte, 64)
+	for b.Loop() {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatalf("dial %s: %v", addr, err)
+		}
+		if _, err := c.Write(msg); err != nil {
+			b.Fatalf("write: %v", err)
+		}
+		if _, err := io.ReadFull(c, msg); err != nil {
+			b.Fatalf("read echo: %v", err)
+		}
+		c.Close()
+	}
+}

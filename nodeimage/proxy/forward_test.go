@@ -34,6 +34,20 @@ func TestProxyForwardsBothWays(t *testing.T) {
 	if !bytes.Equal(got, big) {
 		t.Fatal("echoed payload differs")
 	}
+	// The bulk moved both directions from buffered copies to splice:
+	// small messages, a half-close and the byte counts still work.
+	roundTrip(t, c, "after bulk")
+	if err := c.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	if rest, err := io.ReadAll(c); err != nil || len(rest) != 0 {
+		t.Fatalf("after half-close: %q, %v; want EOF", rest, err)
+	}
+	waitFor(t, "connection finished", func() bool { return p.Stats().Active == 0 })
+	want := uint64(len("hello") + len("world") + len(big) + len("after bulk"))
+	if s := p.Stats(); s.BytesIn != want || s.BytesOut != want {
+		t.Fatalf("bytes in %d, out %d; want %d each way", s.BytesIn, s.BytesOut, want)
+	}
 }
 
 func TestProxyHalfClose(t *testing.T) {

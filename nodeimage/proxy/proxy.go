@@ -42,6 +42,7 @@ type Proxy struct {
 
 	wg    sync.WaitGroup // connection goroutines
 	stats counters
+	bufs  sync.Pool // *[]byte of copyBufSize, reused across connections
 }
 
 // New makes a proxy for listenAddr; Listen binds it. logger may be nil.
@@ -50,7 +51,8 @@ func New(listenAddr string, logger *slog.Logger) *Proxy {
 		logger = slog.Default()
 	}
 	d := &net.Dialer{Timeout: dialTimeout}
-	return &Proxy{addr: listenAddr, log: logger, dial: d.DialContext, conns: map[*pair]struct{}{}}
+	return &Proxy{addr: listenAddr, log: logger, dial: d.DialContext, conns: map[*pair]struct{}{},
+		bufs: sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}}
 }
 
 // Listen binds the socket, so bind errors surface synchronously.
