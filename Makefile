@@ -59,7 +59,8 @@ soak: deps build
 	$(GO) run ./internal/bench/soak
 
 # chaos injects CHAOS_FAULTS (default 100) faults with CHAOS_SEED into a
-# real cluster under load and writes docs/RELIABILITY.md.
+# real cluster under load and writes docs/RELIABILITY.md (CHAOS_REPORT);
+# CHAOS_KINDS="partition,store outage" injects only the kinds named.
 chaos: deps build
 	$(GO) run ./internal/chaos
 

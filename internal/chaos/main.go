@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -70,6 +71,13 @@ func run(faults int, seed uint64, report string) error {
 		opts.Netns, partitionSkip = false, err.Error()
 		kinds = slices.DeleteFunc(slices.Clone(faultKinds), func(k string) bool { return k == partitionKind })
 		fmt.Printf("chaos: network partition not run: %v\n", err)
+	}
+	if only := os.Getenv("CHAOS_KINDS"); only != "" {
+		kinds = pickKinds(kinds, only)
+		if len(kinds) == 0 {
+			return fmt.Errorf("CHAOS_KINDS=%q matches no fault kind; kinds: %s", only, strings.Join(faultKinds, ", "))
+		}
+		fmt.Printf("chaos: only %s\n", strings.Join(kinds, ", "))
 	}
 	c, err := testcluster.Start(bin, opts)
 	if err != nil {
@@ -135,4 +143,19 @@ func run(faults int, seed uint64, report string) error {
 		return fmt.Errorf("%d of %d faults run, %d lost, %d split-brain intervals", len(results), faults, lost, sb)
 	}
 	return nil
+}
+
+// pickKinds keeps the kinds containing any of only's comma-separated
+// substrings (CHAOS_KINDS="partition,store outage 4s").
+func pickKinds(kinds []string, only string) []string {
+	var out []string
+	for _, k := range kinds {
+		for _, want := range strings.Split(only, ",") {
+			if want = strings.TrimSpace(want); want != "" && strings.Contains(k, want) {
+				out = append(out, k)
+				break
+			}
+		}
+	}
+	return out
 }
