@@ -99,10 +99,11 @@ func (p *Proxy) copyBoth(pr *pair) {
 	<-done
 }
 
-// copyBufSize is one direction's copy buffer. A read that fills it
-// means a bulk transfer (COPY, a large result), and the direction moves
-// to splice(2).
-const copyBufSize = 64 << 10
+// copyBufSize is one direction's copy buffer, held while the connection
+// lives (so 32 KiB per idle client, HAProxy's default size). A read that
+// fills it means a bulk transfer (COPY, a large result), and the
+// direction moves to splice(2).
+const copyBufSize = 16 << 10
 
 // pipe copies src to dst. Postgres traffic is mostly small messages, and
 // for those a plain read and write through a pooled buffer is cheaper
