@@ -90,13 +90,13 @@ func run(rounds int) error {
 		for r := 0; r < rounds; r++ {
 			for i, t := range targets {
 				before, start := cpuTime(pids[i]), time.Now()
-				tps, n, err := pgbench(append(slices.Clone(m.args), t.url))
+				tps, count, err := pgbench(append(slices.Clone(m.args), t.url))
 				if err != nil {
 					return fmt.Errorf("%s via %s: %w", m.name, t.name, err)
 				}
 				cpu[i] += cpuTime(pids[i]) - before
 				wall[i] += time.Since(start)
-				txns[i] += n
+				txns[i] += count
 				res[i] = append(res[i], tps)
 			}
 		}
