@@ -192,7 +192,7 @@ func (c *Client) dialAddr(ctx context.Context, ap netip.AddrPort) (net.Conn, err
 	fa := tcpip.FullAddress{NIC: nicID, Addr: tcpipAddr(ap.Addr()), Port: ap.Port()}
 	conn, err := gonet.DialContextTCP(dctx, c.tun.stack, fa, ipv6.ProtocolNumber)
 	if err == nil {
-		return conn, nil
+		return &tunnelConn{TCPConn: conn, local: conn.LocalAddr(), remote: conn.RemoteAddr()}, nil
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -247,8 +247,23 @@ func (c *Client) forwardOne(ctx context.Context, local net.Conn, remote string, 
 		rc.Close()
 		return
 	}
-	s := &splice{a: lh, b: rc.(*gonet.TCPConn)}
+	s := &splice{a: lh, b: rc.(*tunnelConn)}
 	stop := context.AfterFunc(ctx, s.close)
 	defer stop()
 	s.run()
 }
+
+// tunnelConn is a connection through the tunnel that keeps its addresses
+// from when it was made: gonet's RemoteAddr returns nil once the endpoint
+// is reset or closed, and pgx dereferences it when a cancelled query
+// makes it send a cancel request (a nil-pointer panic in the caller).
+type tunnelConn struct {
+	*gonet.TCPConn
+	local, remote net.Addr
+}
+
+// LocalAddr is the tunnel address the connection was made from.
+func (c *tunnelConn) LocalAddr() net.Addr { return c.local }
+
+// RemoteAddr is the address the connection was made to.
+func (c *tunnelConn) RemoteAddr() net.Addr { return c.remote }
