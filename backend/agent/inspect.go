@@ -156,7 +156,7 @@ func machineStatus(m *Machine, running bool, v view, cs []backend.Check) (backen
 	}
 	var serving bool
 	ms.Checks, serving = countChecks(cs)
-	ms.Connections = connections(cs, running)
+	ms.Connections = connections(cs)
 	st := v.members[m.ID]
 	if st.Alive && st.Info != nil && running {
 		i := st.Info
@@ -169,10 +169,11 @@ func machineStatus(m *Machine, running bool, v view, cs []backend.Check) (backen
 }
 
 // connections is what the pg check counted, -1 when it counted nothing
-// (postgres not answering, machine stopped).
-func connections(cs []backend.Check, running bool) int {
+// (postgres not answering; a stopped machine's checks are all
+// "unreachable", with no count).
+func connections(cs []backend.Check) int {
 	for _, c := range cs {
-		if c.Name == "pg" && c.Connections != nil && running {
+		if c.Name == "pg" && c.Connections != nil {
 			return *c.Connections
 		}
 	}
