@@ -114,6 +114,26 @@ func (c *Config) Validate() error {
 	case c.Secrets.SuperuserPassword == "" || c.Secrets.AdminPassword == "" || c.Secrets.ReplPassword == "":
 		return errors.New("passwords missing: set PGTUI_SUPERUSER_PASSWORD, PGTUI_ADMIN_PASSWORD and PGTUI_REPL_PASSWORD or pass --secrets-file")
 	}
+	return c.validatePorts()
+}
+
+// validatePorts: each of the node's listeners needs a port of its own;
+// a shared one would leave postgres unable to bind after the others.
+func (c *Config) validatePorts() error {
+	ports := []struct {
+		flag string
+		port int
+	}{{"--proxy-port", c.ProxyPort}, {"--pg-port", c.PGPort}, {"--health-port", c.HealthPort}, {"--metrics-port", c.MetricsPort}}
+	seen := map[int]string{}
+	for _, p := range ports {
+		if p.port < 1 || p.port > 65535 {
+			return fmt.Errorf("%s %d is not a TCP port: use 1-65535", p.flag, p.port)
+		}
+		if other, ok := seen[p.port]; ok {
+			return fmt.Errorf("%s and %s are both %d: give each its own port", other, p.flag, p.port)
+		}
+		seen[p.port] = p.flag
+	}
 	return nil
 }
 

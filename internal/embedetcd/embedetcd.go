@@ -37,6 +37,10 @@ func New(dir string, clientURL url.URL, peerURL *url.URL) (*Server, error) {
 	if peerURL != nil {
 		s.peerURL = *peerURL
 	} else {
+		// Hold the client port while picking, so the two differ.
+		if ln, err := net.Listen("tcp", clientURL.Host); err == nil {
+			defer ln.Close()
+		}
 		u, err := FreeURL("127.0.0.1")
 		if err != nil {
 			return nil, err

@@ -180,13 +180,11 @@ func (c *Cluster) startEtcd(storeHost string) error {
 
 func (c *Cluster) newNode(name, host string) (*Node, error) {
 	n := &Node{Name: name, Host: host, DataDir: filepath.Join(c.Dir, name), LogPath: filepath.Join(c.Dir, name+".log")}
-	for _, p := range []*int{&n.ProxyPort, &n.PGPort, &n.HealthPort, &n.MetricsPort} {
-		port, err := FreePort(host)
-		if err != nil {
-			return nil, err
-		}
-		*p = port
+	ports, err := FreePorts(host, 4)
+	if err != nil {
+		return nil, err
 	}
+	n.ProxyPort, n.PGPort, n.HealthPort, n.MetricsPort = ports[0], ports[1], ports[2], ports[3]
 	return n, nil
 }
 
@@ -472,12 +470,27 @@ func (c *Cluster) Logs(lines int) string {
 
 // FreePort returns a TCP port on host that was free just now.
 func FreePort(host string) (int, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	ps, err := FreePorts(host, 1)
 	if err != nil {
-		return 0, fmt.Errorf("free port on %s: %w", host, err)
+		return 0, err
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	return ps[0], nil
+}
+
+// FreePorts returns n distinct TCP ports on host that were free just now.
+// All n stay bound until every one is picked: ports asked for one at a
+// time may repeat, and a node given one port twice cannot start postgres.
+func FreePorts(host string, n int) ([]int, error) {
+	var ports []int
+	for range n {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return nil, fmt.Errorf("free port on %s: %w", host, err)
+		}
+		defer ln.Close()
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
 }
 
 func randHex(n int) string {

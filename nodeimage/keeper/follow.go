@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -65,10 +66,14 @@ func (k *Keeper) follow(ctx context.Context, v view, leader string) error {
 	return nil
 }
 
-// startFailed counts failed replica starts. Data that a rewind left
+// startFailed counts failed replica starts, except for a port held by
+// another process. Data that a rewind left
 // unable to recover (seen with pg_rewind when the last common checkpoint is
 // on an older timeline) is replaced by a fresh base backup.
 func (k *Keeper) startFailed(err error) error {
+	if errors.Is(err, pg.ErrPortInUse) {
+		return err // the data is fine; another process has the port
+	}
 	k.startFailures++
 	if k.startFailures >= 2 {
 		k.log.Warn("replica cannot start; its data will be replaced by a fresh base backup", "failures", k.startFailures)

@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -117,6 +120,16 @@ func TestPGStartFailure(t *testing.T) {
 	ch, err := a.WriteConf(Settings{})
 	if err != nil || ch != NeedRestart {
 		t.Fatalf("fixed settings: %v %v", ch, err)
+	}
+	// Another process on the port: a distinct error naming the holder.
+	squat, err := net.Listen("tcp", net.JoinHostPort(a.cfg.ListenHost, strconv.Itoa(a.cfg.Port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = a.Start(ctx)
+	_ = squat.Close()
+	if !errors.Is(err, ErrPortInUse) || !strings.Contains(err.Error(), fmt.Sprintf("LISTEN %s held by pid %d", squat.Addr(), os.Getpid())) {
+		t.Fatalf("start with the port taken: %v", err)
 	}
 	timed(t, "start", func() error { return a.Start(ctx) })
 	if ch, err := a.WriteConf(Settings{Params: map[string]string{"max_connections": "50"}}); err != nil || ch != NeedRestart {

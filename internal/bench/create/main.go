@@ -146,8 +146,13 @@ func timeFloor(ctx context.Context, dir string, n int) (time.Duration, error) {
 			return 0, err
 		}
 	}
+	ports, err := testcluster.FreePorts("127.0.0.1", n)
+	if err != nil {
+		return 0, err
+	}
 	mk := func(name string) *pg.Instance {
-		port, _ := testcluster.FreePort("127.0.0.1")
+		port := ports[0]
+		ports = ports[1:]
 		return pg.New(pg.Config{Bin: bin, DataDir: filepath.Join(dir, name), SocketDir: filepath.Join(dir, name+"-s"),
 			ListenHost: "127.0.0.1", Port: port, RunAs: runAs, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	}
