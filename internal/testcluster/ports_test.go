@@ -4,7 +4,7 @@ import "testing"
 
 // Ports asked for together never repeat (one at a time they may).
 func TestFreePortsDistinct(t *testing.T) {
-	ports, err := FreePorts("127.0.0.1", 200)
+	ports, err := FreePorts("127.0.0.1", 16)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -122,14 +121,25 @@ func TestPGStartFailure(t *testing.T) {
 		t.Fatalf("fixed settings: %v %v", ch, err)
 	}
 	// Another process on the port: a distinct error naming the holder.
-	squat, err := net.Listen("tcp", net.JoinHostPort(a.cfg.ListenHost, strconv.Itoa(a.cfg.Port)))
+	squat, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = a.Start(ctx)
+	cfg := a.cfg
+	cfg.Port = squat.Addr().(*net.TCPAddr).Port
+	b := New(cfg) // a on the squatted port
+	t.Cleanup(b.Kill)
+	if _, err := b.WriteConf(Settings{}); err != nil {
+		t.Fatal(err)
+	}
+	err = b.Start(ctx)
 	_ = squat.Close()
 	if !errors.Is(err, ErrPortInUse) || !strings.Contains(err.Error(), fmt.Sprintf("LISTEN %s held by pid %d", squat.Addr(), os.Getpid())) {
 		t.Fatalf("start with the port taken: %v", err)
+	}
+	t.Logf("port taken: %v", err)
+	if _, err := a.WriteConf(Settings{}); err != nil { // a's own port again
+		t.Fatal(err)
 	}
 	timed(t, "start", func() error { return a.Start(ctx) })
 	if ch, err := a.WriteConf(Settings{Params: map[string]string{"max_connections": "50"}}); err != nil || ch != NeedRestart {
