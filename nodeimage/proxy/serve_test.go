@@ -38,11 +38,7 @@ func TestProxyServeStopsEverything(t *testing.T) {
 	<-dialing
 	waitFor(t, "stalled conn active", func() bool { return p.Stats().Active == 1 })
 
-	start := time.Now()
-	p.stop(t)
-	if d := time.Since(start); d > time.Second {
-		t.Fatalf("Serve took %v to stop", d)
-	}
+	p.stop(t) // fails unless Serve's end aborts the stalled dial
 	expectClosed(t, stuck)
 	if s := p.Stats(); s.Active != 0 {
 		t.Fatalf("active = %d after Serve returned", s.Active)
