@@ -9,7 +9,7 @@ import (
 
 func TestValidatePorts(t *testing.T) {
 	base := Config{Name: "n1", Cluster: "c", DataDir: "/d", EtcdEndpoints: []string{"http://127.0.0.1:2379"},
-		Secrets: keeper.Secrets{SuperuserPassword: "a", AdminPassword: "b", ReplPassword: "c"},
+		Secrets:   keeper.Secrets{SuperuserPassword: "a", AdminPassword: "b", ReplPassword: "c"},
 		ProxyPort: 5432, PGPort: 5433, HealthPort: 5500, MetricsPort: 9187}
 	for _, tc := range []struct {
 		name string
