@@ -28,6 +28,8 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pgtui
 
 test: deps build
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "not gofmt'd (run gofmt -w): $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test $(TESTFLAGS) ./...
 	$(MAKE) fuzz
