@@ -66,13 +66,13 @@ func (k *Keeper) follow(ctx context.Context, v view, leader string) error {
 	return nil
 }
 
-// startFailed counts failed replica starts, except for a port held by
-// another process. Data that a rewind left
+// startFailed counts failed replica starts. Data that a rewind left
 // unable to recover (seen with pg_rewind when the last common checkpoint is
-// on an older timeline) is replaced by a fresh base backup.
+// on an older timeline) is replaced by a fresh base backup. A port held by
+// another process does not count: the data is not at fault.
 func (k *Keeper) startFailed(err error) error {
 	if errors.Is(err, pg.ErrPortInUse) {
-		return err // the data is fine; another process has the port
+		return err
 	}
 	k.startFailures++
 	if k.startFailures >= 2 {
