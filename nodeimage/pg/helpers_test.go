@@ -22,6 +22,7 @@ type fixture struct {
 	bin   Binaries
 	runAs *RunAs
 	log   *slog.Logger
+	ports map[int]bool // handed out by freePort
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -45,7 +46,7 @@ func newFixture(t *testing.T) *fixture {
 	lw := &testLogWriter{t: t}
 	t.Cleanup(lw.close)
 	log := slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	return &fixture{root: root, bin: bin, runAs: runAs, log: log}
+	return &fixture{root: root, bin: bin, runAs: runAs, log: log, ports: map[int]bool{}}
 }
 
 // config is the configuration of instance name (data in root/name/data).
@@ -58,7 +59,7 @@ func (f *fixture) config(t *testing.T, name string) Config {
 	t.Cleanup(func() { _ = logf.Close() })
 	return Config{
 		Bin: f.bin, DataDir: filepath.Join(f.root, name, "data"), SocketDir: filepath.Join(f.root, "s-"+name),
-		ListenHost: "127.0.0.1", Port: freePort(t), RunAs: f.runAs, Log: logf, Logger: f.log.With("pg", name),
+		ListenHost: "127.0.0.1", Port: f.freePort(t), RunAs: f.runAs, Log: logf, Logger: f.log.With("pg", name),
 	}
 }
 
@@ -94,14 +95,23 @@ func (f *fixture) initPrimary(ctx context.Context, t *testing.T, inst *Instance,
 	}
 }
 
-func freePort(t *testing.T) int {
+// freePort returns a loopback port free just now and not handed to
+// another of this fixture's instances (picked one at a time, ports can
+// repeat).
+func (f *fixture) freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !f.ports[port] {
+			f.ports[port] = true
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // waitFor polls cond until it returns nil or timeout passes.
