@@ -80,10 +80,12 @@ type Keeper struct {
 func New(cfg Config) *Keeper {
 	k := &Keeper{cfg: cfg, log: cfg.Log.With("proc", "keeper")}
 	k.info = cluster.Info{Name: cfg.Name, Host: cfg.Host, PGPort: cfg.PGPort, Initialized: cfg.PG.Initialized()}
-	if k.info.Initialized {
-		// A node that starts with data may be a leader that just died and
-		// was restarted: hold off as after a step-down, so the sentinel
-		// can promote a standby rather than the restart racing it.
+	if k.info.Initialized && !k.isStandbyData() {
+		// A node that starts with primary data may be a leader that just
+		// died and was restarted: hold off as after a step-down, so the
+		// sentinel can promote a standby rather than the restart racing
+		// it. A restarted replica has nothing to race: holding it only
+		// delayed a switchover to it by up to 3 s (seen in make chaos).
 		k.stepDownAt = time.Now()
 	}
 	return k
