@@ -101,7 +101,8 @@ func (i *Instance) waitReady(ctx context.Context, done <-chan struct{}, tail *ta
 		}
 		select {
 		case <-done:
-			if out := tail.String(); bindFailed(out) {
+			out := tail.String()
+			if bindFailed(out) {
 				addr := net.JoinHostPort(i.cfg.ListenHost, strconv.Itoa(i.cfg.Port))
 				held := portHolders(i.cfg.ListenHost, i.cfg.Port)
 				if held == "" {
@@ -109,7 +110,7 @@ func (i *Instance) waitReady(ctx context.Context, done <-chan struct{}, tail *ta
 				}
 				return fmt.Errorf("start postgres %s: %w: %s (%s); stop what holds it or choose another --pg-port", i.cfg.DataDir, ErrPortInUse, addr, held)
 			}
-			return fmt.Errorf("start postgres %s: postgres exited during start:\n%s", i.cfg.DataDir, tail.String())
+			return fmt.Errorf("start postgres %s: postgres exited during start:\n%s", i.cfg.DataDir, out)
 		case <-ctx.Done():
 			return fmt.Errorf("start postgres %s: %w (postgres left running)", i.cfg.DataDir, ctx.Err())
 		case <-deadline.C:
