@@ -212,10 +212,13 @@ func newSteps(prev, cur, role string) []string {
 	return out
 }
 
-// machineStep: healthy once the machine serves (pg and role checks pass).
+// machineStep: healthy once the machine serves (pg and role checks pass)
+// and the store says which role it has: the node's checks can pass a poll
+// before its member record is read, and the role names the data step
+// (initdb or basebackup) that newSteps reports on the way to healthy.
 func machineStep(m backend.MachineStatus, serving bool) string {
 	switch {
-	case serving:
+	case serving && m.Role != "":
 		return "healthy"
 	case m.Role == "leader":
 		return "initdb"
