@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pgtui/pgtui/internal/freeport"
 	"github.com/pgtui/pgtui/internal/testcluster"
 	"github.com/pgtui/pgtui/nodeimage/checks"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
@@ -45,9 +46,11 @@ func pgRoot(t *testing.T) string {
 	return root
 }
 
-// newPG makes an instance that is stopped when the test ends.
+// newPG makes an instance that is stopped when the test ends, on a
+// loopback address of its own.
 func newPG(t *testing.T, root, name string) *pg.Instance {
 	t.Helper()
+	host := freeport.Loopback()
 	bin, err := pg.FindBinaries()
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +60,7 @@ func newPG(t *testing.T, root, name string) *pg.Instance {
 		t.Fatal(err)
 	}
 	inst := pg.New(pg.Config{Bin: bin, DataDir: filepath.Join(root, name, "data"), SocketDir: filepath.Join(root, "s-"+name),
-		ListenHost: "127.0.0.1", Port: freePort(t), RunAs: runAs, Logger: slog.New(slog.DiscardHandler)})
+		ListenHost: host, Port: freePort(t, host), RunAs: runAs, Logger: slog.New(slog.DiscardHandler)})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
@@ -85,7 +88,7 @@ func startReplica(ctx context.Context, t *testing.T, root string, primary *pg.In
 	t.Helper()
 	r := newPG(t, root, "b")
 	must(t, primary.EnsureSlots(ctx, []string{"b"}))
-	ci := pg.ConnInfo{Host: "127.0.0.1", Port: primary.Config().Port, User: "repluser", Password: testReplPass, AppName: "b", SSLMode: "disable"}
+	ci := pg.ConnInfo{Host: primary.Config().ListenHost, Port: primary.Config().Port, User: "repluser", Password: testReplPass, AppName: "b", SSLMode: "disable"}
 	must(t, r.BaseBackup(ctx, ci))
 	_, err := r.WriteConf(pg.Settings{ReplUser: "repluser", PrimaryConnInfo: ci.String(), PrimarySlot: "b"})
 	must(t, err)
@@ -100,14 +103,14 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func freePort(t *testing.T) int {
+// freePort: a port on host below the ephemeral range (see freeport).
+func freePort(t *testing.T, host string) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ps, err := freeport.TCP(host, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ps[0]
 }
 
 // poll calls cond until it returns nil or d passes.

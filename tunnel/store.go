@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/pgtui/pgtui/internal/freeport"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 )
 
@@ -72,13 +72,15 @@ func loadState(path string, listen netip.Addr) (*gatewayState, error) {
 	return st, st.save(path)
 }
 
+// freeUDPPort picks the gateway's port once (it is kept in the state, so
+// configs stay valid), below the ephemeral range where no client's source
+// port can take it between restarts.
 func freeUDPPort(addr netip.Addr) (int, error) {
-	pc, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, 0)))
+	ps, err := freeport.UDP(addr.String(), 1)
 	if err != nil {
-		return 0, fmt.Errorf("find a free UDP port on %s: %w", addr, err)
+		return 0, fmt.Errorf("wireguard port: %w", err)
 	}
-	defer pc.Close()
-	return pc.LocalAddr().(*net.UDPAddr).Port, nil
+	return ps[0], nil
 }
 
 func (st *gatewayState) save(path string) error {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pgtui/pgtui/internal/embedetcd"
+	"github.com/pgtui/pgtui/internal/freeport"
 	"github.com/pgtui/pgtui/nodeimage"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -129,15 +130,8 @@ func listenSocket(home string) (net.Listener, error) {
 func (a *Agent) startStore() error {
 	endpoints := a.cfg.EtcdEndpoints
 	if len(endpoints) == 0 {
-		u, err := a.etcdURL()
+		srv, err := a.startEtcd()
 		if err != nil {
-			return err
-		}
-		srv, err := embedetcd.New(filepath.Join(a.cfg.Home, "etcd"), u, nil)
-		if err != nil {
-			return err
-		}
-		if err := srv.Start(); err != nil {
 			return err
 		}
 		a.etcd = srv
@@ -149,6 +143,39 @@ func (a *Agent) startStore() error {
 	}
 	a.cli = cli
 	return nil
+}
+
+// startEtcd runs the embedded etcd. Its ports are picked before etcd binds
+// them, so another process may take one in between: then it picks again.
+func (a *Agent) startEtcd() (*embedetcd.Server, error) {
+	for attempt := 1; ; attempt++ {
+		u, err := a.etcdURL()
+		if err != nil {
+			return nil, err
+		}
+		srv, err := embedetcd.New(filepath.Join(a.cfg.Home, "etcd"), u, nil)
+		if err != nil {
+			return nil, err
+		}
+		err = srv.Start()
+		if err == nil {
+			return srv, nil
+		}
+		if !freeport.InUse(err) || attempt == 5 {
+			return nil, err
+		}
+		a.log.Warn("etcd port taken before etcd bound it; picking another", "url", u.String(), "err", err)
+	}
+}
+
+// host is the loopback address of the agent's own listeners (etcd, DNS):
+// 127.0.0.1, or 127.<IPBase>.0.1 (no machine's: subnets start at 1), so
+// agents of parallel tests, each with its own IPBase, never share one.
+func (a *Agent) host() string {
+	if a.cfg.IPBase == 0 {
+		return "127.0.0.1"
+	}
+	return fmt.Sprintf("127.%d.0.1", a.cfg.IPBase)
 }
 
 // etcdURL keeps the embedded etcd on the same port across restarts, so
@@ -163,7 +190,7 @@ func (a *Agent) etcdURL() (url.URL, error) {
 			}
 		}
 	}
-	u, err := embedetcd.FreeURL("127.0.0.1")
+	u, err := embedetcd.FreeURL(a.host())
 	if err != nil {
 		return url.URL{}, err
 	}

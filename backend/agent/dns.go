@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/pgtui/pgtui/internal/freeport"
 )
 
 // dnsServer answers .internal names for the platform's machines:
@@ -19,7 +21,7 @@ type dnsServer struct {
 }
 
 func startDNS(a *Agent) (*dnsServer, error) {
-	pc, ln, err := listenUDPTCP()
+	pc, ln, err := listenUDPTCP(a.host())
 	if err != nil {
 		return nil, err
 	}
@@ -35,23 +37,30 @@ func startDNS(a *Agent) (*dnsServer, error) {
 	return s, nil
 }
 
-// listenUDPTCP binds UDP and TCP on the same free loopback port; the UDP
-// port may be taken for TCP by someone else, so it tries a few.
-func listenUDPTCP() (net.PacketConn, net.Listener, error) {
+// listenUDPTCP binds UDP and TCP on the same free port of host, below the
+// ephemeral range (see freeport); another picker may take it between the
+// pick and the bind, so it tries a few.
+func listenUDPTCP(host string) (net.PacketConn, net.Listener, error) {
 	var lastErr error
 	for i := 0; i < 20; i++ {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		port, err := freeport.Both(host)
 		if err != nil {
-			return nil, nil, fmt.Errorf("dns listen: %w", err)
+			return nil, nil, fmt.Errorf("dns port: %w", err)
 		}
-		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		addr := net.JoinHostPort(host, strconv.Itoa(port))
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		ln, err := net.Listen("tcp", addr)
 		if err == nil {
 			return pc, ln, nil
 		}
 		pc.Close()
 		lastErr = err
 	}
-	return nil, nil, fmt.Errorf("dns listen tcp: %w", lastErr)
+	return nil, nil, fmt.Errorf("dns listen: %w", lastErr)
 }
 
 func (s *dnsServer) stop() {

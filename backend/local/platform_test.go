@@ -7,7 +7,6 @@ package local_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/pgtui/pgtui/backend/agent"
 	"github.com/pgtui/pgtui/backend/local"
 	"github.com/pgtui/pgtui/internal/testcluster"
+	"github.com/pgtui/pgtui/internal/testplatform"
 )
 
 var binPath string
@@ -46,7 +46,12 @@ func startPlatform(t *testing.T) *platform {
 	if err := os.Chmod(home, 0o755); err != nil { // postgres must reach the volumes
 		t.Fatal(err)
 	}
-	p := &platform{t: t, home: home, ipBase: 220 + rand.IntN(30)}
+	base, claim, err := testplatform.ClaimIPBase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { claim.Close() }) // last: after the agent stopped
+	p := &platform{t: t, home: home, ipBase: base}
 	p.start()
 	t.Cleanup(func() {
 		p.shutdown()

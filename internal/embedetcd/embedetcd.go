@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"time"
 
+	"github.com/pgtui/pgtui/internal/freeport"
 	"go.etcd.io/etcd/server/v3/embed"
 )
 
@@ -20,18 +22,18 @@ type Server struct {
 	etcd      *embed.Etcd
 }
 
-// FreeURL returns an http URL on host with a port that was free just now.
+// FreeURL returns an http URL on host with a port that was free just now,
+// below the ephemeral range (see freeport): etcd binds it later.
 func FreeURL(host string) (url.URL, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	ps, err := freeport.TCP(host, 1)
 	if err != nil {
-		return url.URL{}, fmt.Errorf("find free port on %s: %w", host, err)
+		return url.URL{}, fmt.Errorf("etcd port: %w", err)
 	}
-	defer ln.Close()
-	return url.URL{Scheme: "http", Host: ln.Addr().String()}, nil
+	return url.URL{Scheme: "http", Host: net.JoinHostPort(host, strconv.Itoa(ps[0]))}, nil
 }
 
 // New prepares a member storing its data in dir, serving clients on
-// clientURL; peerURL may be empty (a free loopback port is picked).
+// clientURL; peerURL may be nil (a free port on the client's host is picked).
 func New(dir string, clientURL url.URL, peerURL *url.URL) (*Server, error) {
 	s := &Server{dir: dir, clientURL: clientURL}
 	if peerURL != nil {
@@ -41,7 +43,7 @@ func New(dir string, clientURL url.URL, peerURL *url.URL) (*Server, error) {
 		if ln, err := net.Listen("tcp", clientURL.Host); err == nil {
 			defer ln.Close()
 		}
-		u, err := FreeURL("127.0.0.1")
+		u, err := FreeURL(clientURL.Hostname())
 		if err != nil {
 			return nil, err
 		}

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtui/pgtui/internal/embedetcd"
+	"github.com/pgtui/pgtui/internal/freeport"
 	"github.com/pgtui/pgtui/nodeimage"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
 	"github.com/pgtui/pgtui/nodeimage/proxy"
@@ -149,16 +151,23 @@ func Start(bin string, opts Options) (*Cluster, error) {
 // startEtcd runs etcd on loopback and the store proxy, which the nodes
 // use, on storeHost.
 func (c *Cluster) startEtcd(storeHost string) error {
-	u, err := embedetcd.FreeURL("127.0.0.1")
-	if err != nil {
-		return err
-	}
-	srv, err := embedetcd.New(filepath.Join(c.Dir, "etcd"), u, nil)
-	if err != nil {
-		return err
-	}
-	if err := srv.Start(); err != nil {
-		return err
+	// etcd on a loopback address of its own: its ports are picked before
+	// etcd binds them; should another process take one meanwhile, pick again.
+	var u url.URL
+	var srv *embedetcd.Server
+	for attempt := 1; ; attempt++ {
+		var err error
+		if u, err = embedetcd.FreeURL(freeport.Loopback()); err != nil {
+			return err
+		}
+		if srv, err = embedetcd.New(filepath.Join(c.Dir, "etcd"), u, nil); err != nil {
+			return err
+		}
+		if err = srv.Start(); err == nil {
+			break
+		} else if !freeport.InUse(err) || attempt == 5 {
+			return err
+		}
 	}
 	c.Etcd = srv
 	px := proxy.New(net.JoinHostPort(storeHost, "0"), slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -468,7 +477,8 @@ func (c *Cluster) Logs(lines int) string {
 	return b.String()
 }
 
-// FreePort returns a TCP port on host that was free just now.
+// FreePort returns a TCP port on host that was free just now, below the
+// ephemeral range (see freeport).
 func FreePort(host string) (int, error) {
 	ps, err := FreePorts(host, 1)
 	if err != nil {
@@ -477,20 +487,11 @@ func FreePort(host string) (int, error) {
 	return ps[0], nil
 }
 
-// FreePorts returns n distinct TCP ports on host that were free just now.
-// All n stay bound until every one is picked: ports asked for one at a
-// time may repeat, and a node given one port twice cannot start postgres.
+// FreePorts returns n distinct TCP ports on host that were free just now,
+// below the ephemeral range. All n are picked together: ports asked for one
+// at a time may repeat, and a node given one port twice cannot start postgres.
 func FreePorts(host string, n int) ([]int, error) {
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-		if err != nil {
-			return nil, fmt.Errorf("free port on %s: %w", host, err)
-		}
-		defer ln.Close()
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
+	return freeport.TCP(host, n)
 }
 
 func randHex(n int) string {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"os"
 	"time"
 
@@ -24,10 +25,32 @@ type Platform struct {
 	Client *local.Client
 	stop   context.CancelFunc
 	done   chan error
+	claim  net.Listener // holds the agent's IPBase against other test processes
+}
+
+// claimPort, bound on 127.<IPBase>.0.1 (no machine's address, and below
+// freeport's range), marks an IPBase as taken by a running test agent.
+const claimPort = "9999"
+
+// ClaimIPBase picks an IPBase no other test agent on this machine runs on
+// and holds it until the listener is closed: agents of parallel test
+// binaries sharing one would give machines the same addresses and ports.
+func ClaimIPBase() (int, net.Listener, error) {
+	var lastErr error
+	for range 100 {
+		base := 100 + rand.IntN(150)
+		ln, err := net.Listen("tcp", net.JoinHostPort(fmt.Sprintf("127.%d.0.1", base), claimPort))
+		if err == nil {
+			return base, ln, nil
+		}
+		lastErr = err
+	}
+	return 0, nil, fmt.Errorf("no free IPBase for a test agent: %w", lastErr)
 }
 
 // Start runs an agent for the pgtui binary bin (see testcluster.BuildBinary)
-// with machines on 127.<200-219>.x.y, and waits until it answers.
+// with machines on 127.<IPBase>.x.y, an IPBase no other test agent holds,
+// and waits until it answers.
 func Start(bin string, log *slog.Logger) (*Platform, error) {
 	home, err := os.MkdirTemp("/tmp", "pgtp")
 	if err != nil {
@@ -40,9 +63,14 @@ func Start(bin string, log *slog.Logger) (*Platform, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	base, claim, err := ClaimIPBase()
+	if err != nil {
+		os.RemoveAll(home)
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &Platform{Home: home, Client: local.New(home), stop: cancel, done: make(chan error, 1)}
-	cfg := agent.Config{Home: home, Bin: bin, IPBase: 200 + rand.IntN(20), Log: log}
+	p := &Platform{Home: home, Client: local.New(home), stop: cancel, done: make(chan error, 1), claim: claim}
+	cfg := agent.Config{Home: home, Bin: bin, IPBase: base, Log: log}
 	go func() { p.done <- agent.Run(ctx, cfg) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -55,6 +83,7 @@ func Start(bin string, log *slog.Logger) (*Platform, error) {
 		select {
 		case err := <-p.done:
 			p.stop = nil
+			claim.Close()
 			os.RemoveAll(home)
 			return nil, fmt.Errorf("agent exited: %w", err)
 		case <-time.After(50 * time.Millisecond):
@@ -73,6 +102,10 @@ func (p *Platform) Close(remove bool) error {
 		p.stop()
 		err = <-p.done
 		p.stop = nil
+	}
+	if p.claim != nil {
+		p.claim.Close() // after the agent stopped every machine
+		p.claim = nil
 	}
 	if remove {
 		os.RemoveAll(p.Home)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/pgtui/pgtui/internal/freeport"
 )
 
 // fixture is a test's directory under /tmp (short enough for unix sockets
@@ -22,6 +22,7 @@ type fixture struct {
 	bin   Binaries
 	runAs *RunAs
 	log   *slog.Logger
+	host  string       // this fixture's own loopback address (freeport.Loopback)
 	ports map[int]bool // handed out by freePort
 }
 
@@ -46,7 +47,7 @@ func newFixture(t *testing.T) *fixture {
 	lw := &testLogWriter{t: t}
 	t.Cleanup(lw.close)
 	log := slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	return &fixture{root: root, bin: bin, runAs: runAs, log: log, ports: map[int]bool{}}
+	return &fixture{root: root, bin: bin, runAs: runAs, log: log, host: freeport.Loopback(), ports: map[int]bool{}}
 }
 
 // config is the configuration of instance name (data in root/name/data).
@@ -59,7 +60,7 @@ func (f *fixture) config(t *testing.T, name string) Config {
 	t.Cleanup(func() { _ = logf.Close() })
 	return Config{
 		Bin: f.bin, DataDir: filepath.Join(f.root, name, "data"), SocketDir: filepath.Join(f.root, "s-"+name),
-		ListenHost: "127.0.0.1", Port: f.freePort(t), RunAs: f.runAs, Log: logf, Logger: f.log.With("pg", name),
+		ListenHost: f.host, Port: f.freePort(t), RunAs: f.runAs, Log: logf, Logger: f.log.With("pg", name),
 	}
 }
 
@@ -95,21 +96,19 @@ func (f *fixture) initPrimary(ctx context.Context, t *testing.T, inst *Instance,
 	}
 }
 
-// freePort returns a loopback port free just now and not handed to
-// another of this fixture's instances (picked one at a time, ports can
-// repeat).
+// freePort returns a port on the fixture's address, below the ephemeral
+// range (see freeport), free just now and not handed to another of this
+// fixture's instances (picked one at a time, ports can repeat).
 func (f *fixture) freePort(t *testing.T) int {
 	t.Helper()
 	for {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		ps, err := freeport.TCP(f.host, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if !f.ports[port] {
-			f.ports[port] = true
-			return port
+		if !f.ports[ps[0]] {
+			f.ports[ps[0]] = true
+			return ps[0]
 		}
 	}
 }
@@ -173,7 +172,7 @@ func queryInt(ctx context.Context, inst *Instance, sql string, args ...any) (int
 
 // tcpConnect logs in over TCP with a password (scram-sha-256).
 func tcpConnect(ctx context.Context, inst *Instance, user, password, db string) (*pgx.Conn, error) {
-	ci := ConnInfo{Host: "127.0.0.1", Port: inst.Config().Port, User: user, Password: password, DBName: db, SSLMode: "disable"}
+	ci := ConnInfo{Host: inst.Config().ListenHost, Port: inst.Config().Port, User: user, Password: password, DBName: db, SSLMode: "disable"}
 	cfg, err := pgx.ParseConfig(ci.String())
 	if err != nil {
 		return nil, err

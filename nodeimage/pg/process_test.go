@@ -121,7 +121,7 @@ func TestPGStartFailure(t *testing.T) {
 		t.Fatalf("fixed settings: %v %v", ch, err)
 	}
 	// Another process on the port: a distinct error naming the holder.
-	squat, err := net.Listen("tcp", "127.0.0.1:0")
+	squat, err := net.Listen("tcp", net.JoinHostPort(a.cfg.ListenHost, "0")) // held, so no race
 	if err != nil {
 		t.Fatal(err)
 	}

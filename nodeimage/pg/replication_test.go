@@ -32,11 +32,11 @@ func testRoles() []Role {
 }
 
 func replConn(from *Instance, appName string) ConnInfo {
-	return ConnInfo{Host: "127.0.0.1", Port: from.Config().Port, User: replUser, Password: replPass, AppName: appName, SSLMode: "disable"}
+	return ConnInfo{Host: from.Config().ListenHost, Port: from.Config().Port, User: replUser, Password: replPass, AppName: appName, SSLMode: "disable"}
 }
 
 func adminConn(from *Instance) ConnInfo {
-	return ConnInfo{Host: "127.0.0.1", Port: from.Config().Port, User: adminUser, Password: adminPass, SSLMode: "disable"}
+	return ConnInfo{Host: from.Config().ListenHost, Port: from.Config().Port, User: adminUser, Password: adminPass, SSLMode: "disable"}
 }
 
 func replicaSettings(of *Instance, name string) Settings {
@@ -157,7 +157,7 @@ func rejoin(ctx context.Context, t *testing.T, primary, old *Instance, name stri
 		t.Errorf("diverged row after rewind: %d %v", n, err)
 	}
 	st, err := old.Status(ctx)
-	if err != nil || !st.InRecovery || st.Timeline != 2 || st.ReceiverHost != "127.0.0.1" || st.WAL == 0 {
+	if err != nil || !st.InRecovery || st.Timeline != 2 || st.ReceiverHost != primary.Config().ListenHost || st.WAL == 0 {
 		t.Errorf("%s status after rejoin: %+v %v", name, st, err)
 	}
 }

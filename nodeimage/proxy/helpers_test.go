@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pgtui/pgtui/internal/freeport"
 )
 
 const waitLimit = 10 * time.Second
@@ -195,14 +198,14 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 	}
 }
 
-// closedPort returns an address nothing listens on.
+// closedPort returns an address nothing listens on: a free port on a
+// loopback address of its own, so no other test's socket can take it.
 func closedPort(tb testing.TB) string {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	host := freeport.Loopback()
+	ps, err := freeport.TCP(host, 1)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	return net.JoinHostPort(host, strconv.Itoa(ps[0]))
 }
