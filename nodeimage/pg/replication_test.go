@@ -93,6 +93,7 @@ func TestPGRewindAfterCrash(t *testing.T) {
 	f.initPrimary(ctx, t, a, testRoles())
 	startReplica(ctx, t, a, b, "b")
 	execSQL(ctx, t, a, `CREATE TABLE kv (k text PRIMARY KEY, v text)`)
+	waitReplayed(ctx, t, a, b, "b") // replication is async here: b must have the table before it leads
 	timed(t, "promote b", func() error { return b.Promote(ctx) })
 	must(t, b.EnsureSlots(ctx, []string{"a"}))
 	execSQL(ctx, t, b, `INSERT INTO kv VALUES ('two', '2')`)
@@ -180,6 +181,23 @@ func waitStreaming(ctx context.Context, t *testing.T, primary, replica *Instance
 			return fmt.Errorf("primary standbys %+v", pst.Standbys)
 		}
 		return nil
+	})
+}
+
+// waitReplayed waits until replica has replayed all WAL the primary had
+// written when it was called.
+func waitReplayed(ctx context.Context, t *testing.T, primary, replica *Instance, name string) {
+	t.Helper()
+	pst, err := primary.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, name+" replayed to "+fmt.Sprint(pst.WAL), func() error {
+		st, err := replica.Status(ctx)
+		if err == nil && st.WAL < pst.WAL {
+			err = fmt.Errorf("replayed to %d", st.WAL)
+		}
+		return err
 	})
 }
 
