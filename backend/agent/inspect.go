@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/nodeclient"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
 	"github.com/pgtui/pgtui/nodeimage/store"
 )
@@ -101,7 +102,7 @@ func (a *Agent) inspect(ctx context.Context, name string) (*backend.ClusterStatu
 	if err != nil {
 		return nil, nil, fmt.Errorf("read cluster %s from the store: %w", name, err)
 	}
-	checksOf := fetchChecks(ctx, c.Machines, running)
+	checksOf := a.fetchChecks(ctx, c, running)
 	serving := map[string]bool{}
 	out := &backend.ClusterStatus{Name: c.Name, Org: c.Org, Hostname: c.Name + ".internal"}
 	if v.data != nil {
@@ -155,8 +156,8 @@ func machineStatus(m *Machine, running bool, v view, cs []backend.Check) (backen
 		ms.State = "running"
 	}
 	var serving bool
-	ms.Checks, serving = countChecks(cs)
-	ms.Connections = connections(cs)
+	ms.Checks, serving = nodeclient.CountChecks(cs)
+	ms.Connections = nodeclient.Connections(cs)
 	st := v.members[m.ID]
 	if st.Alive && st.Info != nil && running {
 		i := st.Info
@@ -166,18 +167,6 @@ func machineStatus(m *Machine, running bool, v view, cs []backend.Check) (backen
 		}
 	}
 	return ms, serving && running
-}
-
-// connections is what the pg check counted, -1 when it counted nothing
-// (postgres not answering; a stopped machine's checks are all
-// "unreachable", with no count).
-func connections(cs []backend.Check) int {
-	for _, c := range cs {
-		if c.Name == "pg" && c.Connections != nil {
-			return *c.Connections
-		}
-	}
-	return -1
 }
 
 func leaderOf(v view) string {

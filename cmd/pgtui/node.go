@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/pgtui/pgtui/nodeimage/checks"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
 	"github.com/pgtui/pgtui/nodeimage/keeper"
+	"github.com/pgtui/pgtui/nodeimage/logring"
 	"github.com/pgtui/pgtui/nodeimage/store"
 	"github.com/spf13/cobra"
 )
@@ -42,7 +44,8 @@ func newNode() *cobra.Command {
 		Args:   cobra.NoArgs,
 		Long: `Runs one node of an HA cluster: postgres on --pg-port under a keeper, a sentinel,
 a proxy to the current leader on --proxy-port, health checks on --health-port
-(GET /health, GET /checks) and Prometheus metrics on --metrics-port (GET /metrics).
+(GET /health open; GET /checks and GET /logs need the cluster's token, see
+docs/ARCHITECTURE.md) and Prometheus metrics on --metrics-port (GET /metrics).
 Passwords come from ` + envSuperuser + `, ` + envAdmin + ` and ` + envRepl + `,
 or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -55,8 +58,11 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 			cfg.Options = cluster.Options{SyncMode: !asyncMode, Strict: strict, MaxLagBytes: maxLag}
 			cfg.Timing = nodeimage.DefaultTiming()
 			cfg.Timing.LeaseTTL, cfg.Timing.Interval, cfg.Timing.Checks = leaseTTL, interval, checkEvery
-			cfg.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
-			cfg.PGLog = prefixWriter(cmd.ErrOrStderr(), "proc=postgres node="+cfg.Name+" ")
+			// Every line goes to stderr and to the ring that GET /logs serves.
+			cfg.Logs = logring.New(logring.DefaultSize)
+			out := io.MultiWriter(cmd.ErrOrStderr(), cfg.Logs)
+			cfg.Log = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			cfg.PGLog = prefixWriter(out, "proc=postgres node="+cfg.Name+" ")
 			return nodeimage.Run(cmd.Context(), cfg)
 		},
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/pgtui/pgtui/internal/embedetcd"
 	"github.com/pgtui/pgtui/nodeimage"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
+	"github.com/pgtui/pgtui/nodeimage/nodeapi"
 	"github.com/pgtui/pgtui/nodeimage/proxy"
 	"github.com/pgtui/pgtui/nodeimage/store"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -323,6 +324,9 @@ func (c *Cluster) ProxyURL(n *Node) string {
 func (c *Cluster) DirectURL(n *Node) string {
 	return fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=disable&connect_timeout=3", c.Password, net.JoinHostPort(n.Host, strconv.Itoa(n.PGPort)))
 }
+
+// NodeToken is the bearer token of the nodes' /checks and /logs.
+func (c *Cluster) NodeToken() string { return nodeapi.Token(c.Name, c.Password) }
 
 // Node returns the node with this name.
 func (c *Cluster) Node(name string) *Node {
