@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/pgadmin"
 )
 
 // maxBody bounds request bodies; the API is local but still validates.
@@ -138,6 +139,8 @@ func reply(w http.ResponseWriter, v any, err error) {
 		switch {
 		case errors.As(err, &ae):
 			status = ae.status
+		case pgadmin.IsInputError(err):
+			status = http.StatusBadRequest
 		case errors.As(err, &nf):
 			status = http.StatusNotFound
 		case errors.Is(err, context.DeadlineExceeded):

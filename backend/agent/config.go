@@ -29,10 +29,10 @@ func (a *Agent) clusterConfig(ctx context.Context, name string) (*backend.Cluste
 	if err != nil {
 		return nil, err
 	}
-	if v.data == nil {
+	if v.Data == nil {
 		return nil, fmt.Errorf("cluster %s is not bootstrapped yet", name)
 	}
-	return configOf(v.data, v.members[v.data.Leader]), nil
+	return configOf(v.Data, v.Members[v.Data.Leader]), nil
 }
 
 func configOf(cd *cluster.Data, leader cluster.MemberState) *backend.ClusterConfig {
