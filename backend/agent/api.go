@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/pgtui/pgtui/backend"
-	"github.com/pgtui/pgtui/backend/pgadmin"
 )
 
 // maxBody bounds request bodies; the API is local but still validates.
@@ -139,7 +138,7 @@ func reply(w http.ResponseWriter, v any, err error) {
 		switch {
 		case errors.As(err, &ae):
 			status = ae.status
-		case pgadmin.IsInputError(err):
+		case backend.IsInputError(err):
 			status = http.StatusBadRequest
 		case errors.As(err, &nf):
 			status = http.StatusNotFound

@@ -136,3 +136,49 @@ func Switchover(ctx context.Context, st *store.Store, name string, timeout time.
 		}
 	}
 }
+
+// Config is `postgres config show`: the cluster's options and the
+// leader's read-only state. The view must hold cluster data.
+func Config(v View) *backend.ClusterConfig {
+	return configOf(v.Data, v.Members[v.Data.Leader])
+}
+
+func configOf(cd *cluster.Data, leader cluster.MemberState) *backend.ClusterConfig {
+	o := cd.Options
+	c := &backend.ClusterConfig{SSL: !o.SSLDisabled, ReadOnlyBelowPct: o.ReadOnlyThreshold() * 100, SyncMode: o.SyncMode,
+		Strict: o.Strict, MaxLagBytes: o.MaxLagBytes}
+	if leader.Info != nil {
+		c.ReadOnly, c.FreePct = leader.Info.ReadOnly, leader.Info.FreePct
+	}
+	return c
+}
+
+// UpdateConfig changes the given options in the cluster data; keepers
+// apply them.
+func UpdateConfig(ctx context.Context, st *store.Store, u backend.ConfigUpdate) (*backend.ClusterConfig, error) {
+	if u.ReadOnlyBelowPct != nil && (*u.ReadOnlyBelowPct < 0 || *u.ReadOnlyBelowPct > 99) {
+		return nil, backend.InputError{Err: fmt.Errorf("read-only threshold %.1f%% is out of range: choose 0 (off) to 99", *u.ReadOnlyBelowPct)}
+	}
+	if u.MaxLagBytes != nil && *u.MaxLagBytes < 0 {
+		return nil, backend.InputError{Err: fmt.Errorf("max lag %d is negative", *u.MaxLagBytes)}
+	}
+	cd, err := nodeimage.UpdateOptions(ctx, st, func(o *cluster.Options) error {
+		if u.SSL != nil {
+			o.SSLDisabled = !*u.SSL
+		}
+		if u.ReadOnlyBelowPct != nil {
+			o.ReadOnlyBelowPct = *u.ReadOnlyBelowPct
+			if o.ReadOnlyBelowPct == 0 {
+				o.ReadOnlyBelowPct = -1 // 0 from the user means off
+			}
+		}
+		if u.MaxLagBytes != nil {
+			o.MaxLagBytes = *u.MaxLagBytes
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return configOf(cd, cluster.MemberState{}), nil
+}

@@ -23,19 +23,10 @@ const AdminUser = "pgtuiadmin"
 // Connect opens a connection to the leader's database as AdminUser.
 type Connect func(ctx context.Context, database string) (*pgx.Conn, error)
 
-// InputError is a request refused before any SQL ran (the API answers 400).
-type InputError struct{ Err error }
+// InputError is a request refused before any SQL ran.
+type InputError = backend.InputError
 
-func (e InputError) Error() string { return e.Err.Error() }
-func (e InputError) Unwrap() error { return e.Err }
-
-func badInput(format string, a ...any) error { return InputError{fmt.Errorf(format, a...)} }
-
-// IsInputError reports whether err is the caller's mistake.
-func IsInputError(err error) bool {
-	var ie InputError
-	return errors.As(err, &ie)
-}
+func badInput(format string, a ...any) error { return InputError{Err: fmt.Errorf(format, a...)} }
 
 // With runs f on a fresh connection to database and closes it.
 func With(ctx context.Context, connect Connect, database string, f func(*pgx.Conn) error) error {
@@ -104,7 +95,7 @@ func ListDatabases(ctx context.Context, connect Connect) ([]backend.Database, er
 // CreateUser creates a login role.
 func CreateUser(ctx context.Context, connect Connect, name, password string, superuser bool) error {
 	if err := backend.ValidateIdentifier(name); err != nil {
-		return InputError{err}
+		return InputError{Err: err}
 	}
 	if password == "" {
 		return badInput("password is empty")
@@ -142,7 +133,7 @@ func DropUser(ctx context.Context, connect Connect, name string) error {
 // CreateDatabase creates a database.
 func CreateDatabase(ctx context.Context, connect Connect, name string) error {
 	if err := backend.ValidateIdentifier(name); err != nil {
-		return InputError{err}
+		return InputError{Err: err}
 	}
 	return With(ctx, connect, "postgres", func(c *pgx.Conn) error {
 		if err := ExecFormat(ctx, c, "CREATE DATABASE %I", name); err != nil {
@@ -170,14 +161,14 @@ func DropDatabase(ctx context.Context, connect Connect, name string) error {
 // the request's, else named after the app; checked before anything runs.
 func AttachNames(req backend.AttachRequest) (db, user, variable string, err error) {
 	if err := backend.ValidateName(req.App); err != nil {
-		return "", "", "", InputError{fmt.Errorf("app: %w", err)}
+		return "", "", "", InputError{Err: fmt.Errorf("app: %w", err)}
 	}
 	db = orDefault(req.DatabaseName, strings.ReplaceAll(req.App, "-", "_"))
 	user = orDefault(req.DatabaseUser, strings.ReplaceAll(req.App, "-", "_"))
 	variable = orDefault(req.VariableName, "DATABASE_URL")
 	for _, id := range []string{db, user} {
 		if err := backend.ValidateIdentifier(id); err != nil {
-			return "", "", "", InputError{err}
+			return "", "", "", InputError{Err: err}
 		}
 	}
 	if err := ValidSecretName(variable); err != nil {
