@@ -15,6 +15,7 @@ import (
 //
 //	since=RFC3339 time or a duration back from now (5m); default: all kept
 //	lines=N       at most the newest N past lines (default 100, 0 = all)
+//	after=SEQ     only lines numbered after SEQ (a follower resuming)
 //	follow=1      then every new line until the client goes away
 //	format=text   raw lines instead of NDJSON nodeapi.LogEntry
 func logsHandler(ring *logring.Ring) http.Handler {
@@ -29,6 +30,13 @@ func logsHandler(ring *logring.Ring) http.Handler {
 		if v := q.Get("lines"); v != "" {
 			if limit, err = strconv.Atoi(v); err != nil || limit < 0 {
 				http.Error(w, fmt.Sprintf("bad lines %q: want a count", v), http.StatusBadRequest)
+				return
+			}
+		}
+		var after uint64
+		if v := q.Get("after"); v != "" {
+			if after, err = strconv.ParseUint(v, 10, 64); err != nil {
+				http.Error(w, fmt.Sprintf("bad after %q: want a sequence number", v), http.StatusBadRequest)
 				return
 			}
 		}
@@ -66,7 +74,7 @@ func logsHandler(ring *logring.Ring) http.Handler {
 			}
 			return true
 		}
-		past, last := ring.After(0, since, limit)
+		past, last := ring.After(after, since, limit)
 		if !send(past) || !follow {
 			return
 		}

@@ -5,6 +5,7 @@ package nodeimage
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -255,8 +256,15 @@ func socketDir(dataDir, name string) string {
 // NewEtcdClient connects with short timeouts and fast reconnects, so that a
 // brief store outage is bridged well within the lease TTL.
 func NewEtcdClient(endpoints []string) (*clientv3.Client, error) {
+	return NewEtcdClientTLS(endpoints, nil)
+}
+
+// NewEtcdClientTLS is NewEtcdClient over TLS (nil: plain), for etcd
+// clusters that verify client certificates.
+func NewEtcdClientTLS(endpoints []string, tlsCfg *tls.Config) (*clientv3.Client, error) {
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   endpoints,
+		TLS:         tlsCfg,
 		DialTimeout: 2 * time.Second,
 		Logger:      zap.NewNop(),
 		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
