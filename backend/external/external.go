@@ -555,3 +555,45 @@ func oneLine(err error) string {
 	return s
 }
 
+
+// Direct is how to reach an external cluster's nodes from this machine.
+type Direct struct {
+	// Hosts are host:port pairs: every alive node's proxy (the leader's
+	// first), or one member's own postgres.
+	Hosts    []string
+	User     string
+	Password string
+	SSLMode  string
+}
+
+// DirectConnect is the superuser's way in (pgtuiadmin when the
+// credentials hold no superuser password); with machine, that member's
+// own postgres, bypassing the proxy.
+func (b *Backend) DirectConnect(ctx context.Context, name, machine string) (*Direct, error) {
+	c, err := b.open(name)
+	if err != nil {
+		return nil, err
+	}
+	v, err := c.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := &Direct{User: pgadmin.AdminUser, Password: c.creds.AdminPassword, SSLMode: sslMode(v)}
+	if c.creds.SuperuserPassword != "" {
+		d.User, d.Password = "postgres", c.creds.SuperuserPassword
+	}
+	if machine == "" {
+		d.Hosts = proxies(v)
+		if len(d.Hosts) == 0 {
+			return nil, fmt.Errorf("no node of %s is alive in etcd: see `pgtui status -a %s`", name, name)
+		}
+		return d, nil
+	}
+	for _, n := range nodes(v) {
+		if n.name == machine && n.info != nil {
+			d.Hosts = []string{n.pgAddr()}
+			return d, nil
+		}
+	}
+	return nil, fmt.Errorf("cluster %s has no member %q: see `pgtui status -a %s`", name, machine, name)
+}

@@ -8,8 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 
-	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/external"
 	"github.com/spf13/cobra"
 )
 
@@ -46,13 +47,19 @@ func runPostgresConnect(ctx context.Context, d *deps, app, machine, database, us
 		return err
 	}
 	if machine != "" {
-		if err := backend.ValidateMachineID(machine); err != nil {
+		if err := validateMemberName(machine); err != nil {
 			return fmt.Errorf("--machine: %w: see `pgtui machine list -a %s`", err, app)
 		}
 	}
 	psql, err := exec.LookPath("psql")
 	if err != nil {
 		return errors.New("psql not found: install it with apt-get install postgresql-client")
+	}
+	if direct, err := directTarget(ctx, d, app, machine); err != nil || direct != nil {
+		if err != nil {
+			return err
+		}
+		return runPSQLDirect(d, psql, direct, database, user, password)
 	}
 	tc, ci, err := openAppTunnel(ctx, d, app)
 	if err != nil {
@@ -104,4 +111,66 @@ func runPostgresConnect(ctx context.Context, d *deps, app, machine, database, us
 		return fmt.Errorf("run psql: %w", err)
 	}
 	return nil
+}
+
+// directConnector is a platform whose nodes this machine reaches without
+// the tunnel (external clusters); nil, nil for a cluster it does not hold.
+type directConnector interface {
+	DirectConnect(ctx context.Context, cluster, machine string) (*external.Direct, error)
+}
+
+func directTarget(ctx context.Context, d *deps, app, machine string) (*external.Direct, error) {
+	b, err := d.backend()
+	if err != nil {
+		return nil, err
+	}
+	dc, ok := b.(directConnector)
+	if !ok {
+		return nil, nil
+	}
+	t, err := dc.DirectConnect(ctx, app, machine)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", app, err)
+	}
+	return t, nil
+}
+
+// runPSQLDirect runs psql on the nodes' proxies (any of them reaches the
+// leader; libpq tries them in turn and keeps a read-write session) over
+// TLS, the password in the environment only.
+func runPSQLDirect(d *deps, psql string, t *external.Direct, database, user, password string) error {
+	if user == "" {
+		user, password = t.User, t.Password
+	}
+	var hosts, ports []string
+	for _, hp := range t.Hosts {
+		h, p, err := net.SplitHostPort(hp)
+		if err != nil {
+			return fmt.Errorf("node address %q: %w", hp, err)
+		}
+		hosts, ports = append(hosts, h), append(ports, p)
+	}
+	conninfo := fmt.Sprintf("host=%s port=%s user=%s dbname=%s sslmode=%s target_session_attrs=any connect_timeout=5",
+		strings.Join(hosts, ","), strings.Join(ports, ","), quoteConninfo(user), quoteConninfo(database), t.SSLMode)
+	args := []string{conninfo}
+	if !d.IsTTY {
+		args = append(args, "-v", "ON_ERROR_STOP=1")
+	}
+	c := exec.Command(psql, args...)
+	c.Stdin, c.Stdout, c.Stderr = d.In, d.Out, d.Err
+	c.Env = append(os.Environ(), "PGPASSWORD="+password, "PGAPPNAME=pgtui-connect")
+	err := c.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return exitError{code: exitCode(ee)}
+	}
+	if err != nil {
+		return fmt.Errorf("run psql: %w", err)
+	}
+	return nil
+}
+
+// quoteConninfo quotes a libpq keyword value.
+func quoteConninfo(v string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pgtui/pgtui/backend"
 	"github.com/pgtui/pgtui/backend/agent"
 	"github.com/pgtui/pgtui/tunnel"
 )
@@ -27,6 +28,12 @@ func (d *deps) tunnels() (tunnelBackend, error) {
 	b, err := d.backend()
 	if err != nil {
 		return nil, err
+	}
+	// The router hands tunnels to the local platform, the one with a gateway.
+	if r, ok := b.(interface{ Local() (backend.Backend, error) }); ok {
+		if b, err = r.Local(); err != nil {
+			return nil, fmt.Errorf("connect to the platform: %w", err)
+		}
 	}
 	tb, ok := b.(tunnelBackend)
 	if !ok {
