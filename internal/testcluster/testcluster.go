@@ -43,6 +43,10 @@ type Options struct {
 	// that Partition can cut one off. Needs root and iproute2; see
 	// NetnsSupported.
 	Netns bool
+	// EtcdTLS makes etcd also serve TLS with client-certificate
+	// authentication (Cluster.TLS), for clients such as `pgtui clusters
+	// add`; the nodes keep the plain listener.
+	EtcdTLS bool
 }
 
 // Cluster is a running test cluster.
@@ -59,8 +63,10 @@ type Cluster struct {
 	Store      *store.Store
 	Nodes      []*Node
 	Password   string // of every built-in role
-	opts       Options
-	net        *network // nil without Options.Netns
+	// TLS reaches etcd over TLS (Options.EtcdTLS), else nil.
+	TLS  *EtcdTLS
+	opts Options
+	net  *network // nil without Options.Netns
 }
 
 // Node is one `pgtui node` process.
@@ -157,6 +163,12 @@ func (c *Cluster) startEtcd(storeHost string) error {
 	srv, err := embedetcd.New(filepath.Join(c.Dir, "etcd"), u, nil)
 	if err != nil {
 		return err
+	}
+	if c.opts.EtcdTLS {
+		host := fmt.Sprintf("127.%d.%d.1", 10+int(randByte())%200, 1+int(randByte())%250)
+		if c.TLS, err = makeEtcdTLS(filepath.Join(c.Dir, "tls"), host, srv); err != nil {
+			return fmt.Errorf("etcd certificates: %w", err)
+		}
 	}
 	if err := srv.Start(); err != nil {
 		return err
