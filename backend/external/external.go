@@ -146,6 +146,19 @@ func (c *conn) read(ctx context.Context) (hastate.View, error) {
 	return v, nil
 }
 
+// view opens a registered cluster and reads its HA state.
+func (b *Backend) view(ctx context.Context, name string) (*conn, hastate.View, error) {
+	c, err := b.open(name)
+	if err != nil {
+		return nil, hastate.View{}, err
+	}
+	v, err := c.read(ctx)
+	if err != nil {
+		return nil, hastate.View{}, err
+	}
+	return c, v, nil
+}
+
 // node is a member as this platform reaches it.
 type node struct {
 	name  string
@@ -232,11 +245,7 @@ func (c *conn) checksOf(ctx context.Context, ns []node) map[string][]backend.Che
 
 // Status reads the store and every node's checks.
 func (b *Backend) Status(ctx context.Context, name string) (*backend.ClusterStatus, error) {
-	c, err := b.open(name)
-	if err != nil {
-		return nil, err
-	}
-	v, err := c.read(ctx)
+	c, v, err := b.view(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -305,11 +314,7 @@ func (b *Backend) MachineStatus(ctx context.Context, name, id string) (*backend.
 
 // Checks is every member's checks, by member name.
 func (b *Backend) Checks(ctx context.Context, name string) ([]backend.Check, error) {
-	c, err := b.open(name)
-	if err != nil {
-		return nil, err
-	}
-	v, err := c.read(ctx)
+	c, v, err := b.view(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -324,11 +329,8 @@ func (b *Backend) Checks(ctx context.Context, name string) ([]backend.Check, err
 
 // Failover is a planned switchover through the cluster data.
 func (b *Backend) Failover(ctx context.Context, name string) (*backend.FailoverResult, error) {
-	c, err := b.open(name)
+	c, _, err := b.view(ctx, name)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := c.read(ctx); err != nil {
 		return nil, err
 	}
 	return hastate.Switchover(ctx, c.store, name, opTimeout)
@@ -336,11 +338,7 @@ func (b *Backend) Failover(ctx context.Context, name string) (*backend.FailoverR
 
 // ClusterConfig reads the options from the cluster data.
 func (b *Backend) ClusterConfig(ctx context.Context, name string) (*backend.ClusterConfig, error) {
-	c, err := b.open(name)
-	if err != nil {
-		return nil, err
-	}
-	v, err := c.read(ctx)
+	_, v, err := b.view(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -349,11 +347,8 @@ func (b *Backend) ClusterConfig(ctx context.Context, name string) (*backend.Clus
 
 // UpdateConfig changes options in the cluster data; the keepers apply them.
 func (b *Backend) UpdateConfig(ctx context.Context, name string, u backend.ConfigUpdate) (*backend.ClusterConfig, error) {
-	c, err := b.open(name)
+	c, _, err := b.view(ctx, name)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := c.read(ctx); err != nil {
 		return nil, err
 	}
 	return hastate.UpdateConfig(ctx, c.store, u)
@@ -361,11 +356,7 @@ func (b *Backend) UpdateConfig(ctx context.Context, name string, u backend.Confi
 
 // Metrics scrapes every node's exporter twice, a second apart.
 func (b *Backend) Metrics(ctx context.Context, name string) ([]backend.MachineMetrics, error) {
-	c, err := b.open(name)
-	if err != nil {
-		return nil, err
-	}
-	v, err := c.read(ctx)
+	_, v, err := b.view(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -387,11 +378,7 @@ func exporters(ns []node) ([]nodeclient.Target, map[string]string) {
 
 // MetricsStream samples every node each `every` until ctx ends.
 func (b *Backend) MetricsStream(ctx context.Context, name string, every time.Duration) (<-chan backend.MetricsSample, error) {
-	c, err := b.open(name)
-	if err != nil {
-		return nil, err
-	}
-	v, err := c.read(ctx)
+	c, v, err := b.view(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -539,7 +526,9 @@ func (b *Backend) ListApps(context.Context) ([]backend.App, error) { return nil,
 func (b *Backend) DestroyApp(context.Context, string) error { return errNoApps }
 
 // ListSecrets is not served here.
-func (b *Backend) ListSecrets(context.Context, string) ([]backend.Secret, error) { return nil, errNoApps }
+func (b *Backend) ListSecrets(context.Context, string) ([]backend.Secret, error) {
+	return nil, errNoApps
+}
 
 // SetSecrets is not served here.
 func (b *Backend) SetSecrets(context.Context, string, map[string]string) error { return errNoApps }
@@ -555,7 +544,6 @@ func oneLine(err error) string {
 	return s
 }
 
-
 // Direct is how to reach an external cluster's nodes from this machine.
 type Direct struct {
 	// Hosts are host:port pairs: every alive node's proxy (the leader's
@@ -570,11 +558,7 @@ type Direct struct {
 // credentials hold no superuser password); with machine, that member's
 // own postgres, bypassing the proxy.
 func (b *Backend) DirectConnect(ctx context.Context, name, machine string) (*Direct, error) {
-	c, err := b.open(name)
-	if err != nil {
-		return nil, err
-	}
-	v, err := c.read(ctx)
+	c, v, err := b.view(ctx, name)
 	if err != nil {
 		return nil, err
 	}

@@ -24,11 +24,7 @@ const followRetry = time.Second
 // f.Lines of each, merged by time) and, with f.Follow, then every new
 // line until ctx ends, reconnecting to nodes that restart.
 func (b *Backend) Logs(ctx context.Context, name string, f backend.LogFilter) (<-chan backend.LogLine, error) {
-	c, err := b.open(name)
-	if err != nil {
-		return nil, err
-	}
-	v, err := c.read(ctx)
+	c, v, err := b.view(ctx, name)
 	if err != nil {
 		return nil, err
 	}

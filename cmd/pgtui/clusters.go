@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -91,16 +90,9 @@ func runClustersAdd(ctx context.Context, d *deps, name string, o clustersAddOpts
 // read) or, on a terminal, asks for the admin password without echo.
 func (d *deps) clusterCredentials(name, file string) (external.Credentials, error) {
 	if file != "" {
-		fi, err := os.Stat(file)
+		b, err := readPrivateFile(file, "credentials file")
 		if err != nil {
-			return external.Credentials{}, fmt.Errorf("credentials file: %w", err)
-		}
-		if fi.Mode().Perm()&0o077 != 0 {
-			return external.Credentials{}, fmt.Errorf("credentials file %s has mode %04o: run chmod 600 %s", file, fi.Mode().Perm(), file)
-		}
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return external.Credentials{}, fmt.Errorf("credentials file: %w", err)
+			return external.Credentials{}, err
 		}
 		c, err := external.ParseCredentials(b)
 		if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
@@ -144,19 +145,11 @@ func defaultDataDir() string {
 func loadSecrets(file string) (keeper.Secrets, error) {
 	vals := map[string]string{}
 	if file != "" {
-		fi, err := os.Stat(file)
+		b, err := readPrivateFile(file, "secrets file")
 		if err != nil {
-			return keeper.Secrets{}, fmt.Errorf("secrets file: %w", err)
+			return keeper.Secrets{}, err
 		}
-		if fi.Mode().Perm()&0o077 != 0 {
-			return keeper.Secrets{}, fmt.Errorf("secrets file %s has mode %04o: run chmod 600 %s", file, fi.Mode().Perm(), file)
-		}
-		fh, err := os.Open(file)
-		if err != nil {
-			return keeper.Secrets{}, fmt.Errorf("secrets file: %w", err)
-		}
-		defer fh.Close()
-		sc := bufio.NewScanner(fh)
+		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() {
 			line := strings.TrimSpace(sc.Text())
 			if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
@@ -174,4 +167,21 @@ func loadSecrets(file string) (keeper.Secrets, error) {
 		return os.Getenv(k)
 	}
 	return keeper.Secrets{SuperuserPassword: get(envSuperuser), AdminPassword: get(envAdmin), ReplPassword: get(envRepl)}, nil
+}
+
+// readPrivateFile reads a file of secrets, refusing one that others can
+// read.
+func readPrivateFile(file, what string) ([]byte, error) {
+	fi, err := os.Stat(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s %s has mode %04o: run chmod 600 %s", what, file, fi.Mode().Perm(), file)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return b, nil
 }

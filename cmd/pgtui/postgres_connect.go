@@ -93,7 +93,13 @@ func runPostgresConnect(ctx context.Context, d *deps, app, machine, database, us
 	}()
 	defer func() { stop(); <-done }()
 	local := ln.Addr().(*net.TCPAddr).Port
-	args := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(local), "-U", user, "-d", database}
+	return runPSQL(d, psql, []string{"-h", "127.0.0.1", "-p", strconv.Itoa(local), "-U", user, "-d", database},
+		"PGPASSWORD="+password, "PGSSLMODE=disable")
+}
+
+// runPSQL runs psql on the terminal with env added (the password goes
+// there, never on the command line) and passes its exit status through.
+func runPSQL(d *deps, psql string, args []string, env ...string) error {
 	if !d.IsTTY {
 		args = append(args, "-v", "ON_ERROR_STOP=1")
 	}
@@ -101,8 +107,8 @@ func runPostgresConnect(ctx context.Context, d *deps, app, machine, database, us
 	// cancels its query and goes on; killing it would lose the session.
 	c := exec.Command(psql, args...)
 	c.Stdin, c.Stdout, c.Stderr = d.In, d.Out, d.Err
-	c.Env = append(os.Environ(), "PGPASSWORD="+password, "PGSSLMODE=disable", "PGAPPNAME=pgtui-connect")
-	err = c.Run()
+	c.Env = append(append(os.Environ(), env...), "PGAPPNAME=pgtui-connect")
+	err := c.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		return exitError{code: exitCode(ee)}
@@ -152,22 +158,7 @@ func runPSQLDirect(d *deps, psql string, t *external.Direct, database, user, pas
 	}
 	conninfo := fmt.Sprintf("host=%s port=%s user=%s dbname=%s sslmode=%s target_session_attrs=any connect_timeout=5",
 		strings.Join(hosts, ","), strings.Join(ports, ","), quoteConninfo(user), quoteConninfo(database), t.SSLMode)
-	args := []string{conninfo}
-	if !d.IsTTY {
-		args = append(args, "-v", "ON_ERROR_STOP=1")
-	}
-	c := exec.Command(psql, args...)
-	c.Stdin, c.Stdout, c.Stderr = d.In, d.Out, d.Err
-	c.Env = append(os.Environ(), "PGPASSWORD="+password, "PGAPPNAME=pgtui-connect")
-	err := c.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return exitError{code: exitCode(ee)}
-	}
-	if err != nil {
-		return fmt.Errorf("run psql: %w", err)
-	}
-	return nil
+	return runPSQL(d, psql, []string{conninfo}, "PGPASSWORD="+password)
 }
 
 // quoteConninfo quotes a libpq keyword value.

@@ -30,7 +30,9 @@ func (d *deps) tunnels() (tunnelBackend, error) {
 		return nil, err
 	}
 	// The router hands tunnels to the local platform, the one with a gateway.
-	if r, ok := b.(interface{ Local() (backend.Backend, error) }); ok {
+	if r, ok := b.(interface {
+		Local() (backend.Backend, error)
+	}); ok {
 		if b, err = r.Local(); err != nil {
 			return nil, fmt.Errorf("connect to the platform: %w", err)
 		}
