@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,12 +14,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtui/pgtui/backend"
 	"github.com/pgtui/pgtui/backend/external"
 	"github.com/pgtui/pgtui/internal/etcdtls"
 	"github.com/pgtui/pgtui/internal/testcluster"
 	"github.com/pgtui/pgtui/nodeimage/nodeapi"
+	"github.com/pgtui/pgtui/views"
+	"github.com/pgtui/pgtui/views/timeline"
+	vt "github.com/pgtui/pgtui/views/viewstest"
 )
 
 // extCLI runs the built pgtui binary with its own PGTUI_HOME.
@@ -272,6 +277,14 @@ func TestExternalCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { stopFollow(); _ = follower.Wait() }()
+	// ... and the cockpit's failover timeline over the same platform.
+	eb := external.New(home, func() (external.Apps, error) { return nil, errors.New("no apps here") })
+	defer eb.Close()
+	com := vt.Common(eb)
+	com.Clock = time.Now
+	timelineTM := vt.Run(t, timeline.New(com, views.Args{Cluster: tc.Name}))
+	teatest.WaitFor(t, timelineTM.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("observed")) },
+		teatest.WithDuration(time.Minute))
 	old := st.Leader
 	out = c.must("postgres", "failover", "-a", tc.Name)
 	if !strings.Contains(out, "Failover complete") || !strings.Contains(out, "(was "+old+")") {
@@ -291,6 +304,16 @@ func TestExternalCluster(t *testing.T) {
 		}
 		return nil
 	})
+
+	var seen []byte
+	teatest.WaitFor(t, timelineTM.Output(), func(b []byte) bool {
+		seen = append(seen, b...)
+		return bytes.Contains(seen, []byte("new leader")) && bytes.Contains(seen, []byte("promoted")) &&
+			bytes.Contains(seen, []byte("proxy switched"))
+	}, teatest.WithDuration(time.Minute), teatest.WithCheckInterval(50*time.Millisecond))
+	if err := timelineTM.Quit(); err != nil {
+		t.Fatal(err)
+	}
 
 	// lifecycle belongs to the engine that runs the nodes.
 	const owned = "runs on external hosts: its nodes are owned by the engine that started them (Docker, Podman, systemd); pgtui only operates it"
