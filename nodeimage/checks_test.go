@@ -24,8 +24,8 @@ import (
 
 	"github.com/pgtui/pgtui/internal/testcluster"
 	"github.com/pgtui/pgtui/nodeimage/checks"
-	"github.com/pgtui/pgtui/nodeimage/nodeapi"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
+	"github.com/pgtui/pgtui/nodeimage/nodeapi"
 	"github.com/pgtui/pgtui/nodeimage/pg"
 )
 
