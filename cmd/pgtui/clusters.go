@@ -74,6 +74,9 @@ func runClustersAdd(ctx context.Context, d *deps, name string, o clustersAddOpts
 	if err != nil {
 		return err
 	}
+	if d.LocalCluster != nil && d.LocalCluster(ctx, name) {
+		return fmt.Errorf("register %s: the local platform already has a cluster named %s: register it under another name", name, name)
+	}
 	creds, err := d.clusterCredentials(name, o.credsFile)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,10 @@ type deps struct {
 	// Registry keeps the registered external clusters; nil where a
 	// command runs without a home (tests over the fake).
 	Registry *external.Registry
+	// LocalCluster reports whether the local platform, if its agent is
+	// running, has a cluster of this name (without starting the agent);
+	// nil knows of none.
+	LocalCluster func(ctx context.Context, name string) bool
 	// ReadSecret reads a line without echo (a password); nil reads it
 	// like any answer.
 	ReadSecret func() (string, error)

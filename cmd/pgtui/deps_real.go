@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/charmbracelet/x/term"
 	"github.com/mattn/go-isatty"
@@ -39,6 +40,16 @@ func realDeps(ctx context.Context) *deps {
 	return &deps{
 		Backend:  func() (backend.Backend, error) { return rt, nil },
 		Registry: ext.Registry(),
+		LocalCluster: func(ctx context.Context, name string) bool {
+			c := local.New(home)
+			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			if _, err := c.Ping(pctx); err != nil {
+				return false // no agent running: nothing of it to shadow now
+			}
+			_, err := c.Status(pctx, name)
+			return err == nil
+		},
 		ReadSecret: func() (string, error) {
 			b, err := term.ReadPassword(os.Stdin.Fd())
 			return string(b), err
