@@ -52,6 +52,7 @@ func (b *Backend) Logs(ctx context.Context, name string, f backend.LogFilter) (<
 				return false
 			}
 		}
+		started := time.Now().UTC()
 		last := make([]uint64, len(ns))
 		var past []backend.LogLine
 		var mu sync.Mutex
@@ -85,19 +86,23 @@ func (b *Backend) Logs(ctx context.Context, name string, f backend.LogFilter) (<
 		}
 		for i, n := range ns {
 			wg.Add(1)
-			go func() { defer wg.Done(); c.follow(ctx, n, last[i], send) }()
+			go func() { defer wg.Done(); c.follow(ctx, n, last[i], started, send) }()
 		}
 		wg.Wait()
 	}()
 	return out, nil
 }
 
-// follow streams a node's new lines after seq; when the stream breaks it
-// reconnects each followRetry, asking for the lines since the last one
-// seen (a restarted node numbers its lines afresh).
-func (c *conn) follow(ctx context.Context, n node, seq uint64, send func(backend.LogLine) bool) {
+// follow streams a node's new lines after seq (or, when none was read,
+// since started); when the stream breaks it reconnects each followRetry,
+// asking for the lines since the last one seen (a restarted node numbers
+// its lines afresh).
+func (c *conn) follow(ctx context.Context, n node, seq uint64, started time.Time, send func(backend.LogLine) bool) {
 	q := url.Values{"follow": {"1"}, "lines": {"0"}, "after": {strconv.FormatUint(seq, 10)}}
-	lastTime := time.Now().UTC()
+	if seq == 0 {
+		q = url.Values{"follow": {"1"}, "lines": {"0"}, "since": {started.Format(time.RFC3339Nano)}}
+	}
+	lastTime := started
 	for ctx.Err() == nil {
 		_, _ = c.readLogs(ctx, n, q, func(l backend.LogLine) bool {
 			lastTime = l.Time

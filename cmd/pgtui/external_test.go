@@ -386,6 +386,30 @@ func TestExternalCluster(t *testing.T) {
 		}
 	})
 
+	// A host that dies shows as such, and the commands go on without it.
+	var victim *testcluster.Node
+	for _, n := range tc.Nodes {
+		if n.Name != st.Leader {
+			victim = n
+			break
+		}
+	}
+	victim.Kill()
+	eventually(t, time.Minute, victim.Name+" shown unreachable with critical checks", func() error {
+		st = backend.ClusterStatus{}
+		c.mustJSON(&st, "status", "-a", tc.Name)
+		for _, m := range st.Machines {
+			if m.ID == victim.Name && m.State == "unreachable" && m.Checks.Critical == 3 {
+				return nil
+			}
+		}
+		return fmt.Errorf("%+v", st.Machines)
+	})
+	logs = c.must("logs", "-a", tc.Name, "--no-tail", "-n", "5")
+	if !strings.Contains(logs, "logs unavailable") {
+		t.Fatalf("logs with a dead node:\n%s", logs)
+	}
+
 	c.must("clusters", "remove", tc.Name)
 	list = nil
 	c.mustJSON(&list, "clusters", "list")
