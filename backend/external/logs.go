@@ -62,7 +62,7 @@ func (b *Backend) Logs(ctx context.Context, name string, f backend.LogFilter) (<
 			go func() {
 				defer wg.Done()
 				var got []backend.LogLine
-				seq, err := c.readLogs(ctx, n, url.Values{"lines": {strconv.Itoa(lines)}}, func(l backend.LogLine) bool {
+				seq, err := c.readLogs(ctx, n, url.Values{"lines": {strconv.Itoa(lines)}}, func(l backend.LogLine, _ time.Time) bool {
 					got = append(got, l)
 					return true
 				})
@@ -104,8 +104,8 @@ func (c *conn) follow(ctx context.Context, n node, seq uint64, started time.Time
 	}
 	lastTime := started
 	for ctx.Err() == nil {
-		_, _ = c.readLogs(ctx, n, q, func(l backend.LogLine) bool {
-			lastTime = l.Time
+		_, _ = c.readLogs(ctx, n, q, func(l backend.LogLine, at time.Time) bool {
+			lastTime = at
 			return send(l)
 		})
 		select {
@@ -119,7 +119,9 @@ func (c *conn) follow(ctx context.Context, n node, seq uint64, started time.Time
 
 // readLogs GETs a node's /logs with q and hands each line on until the
 // stream ends or each returns false; it returns the last sequence number.
-func (c *conn) readLogs(ctx context.Context, n node, q url.Values, each func(backend.LogLine) bool) (uint64, error) {
+// each also gets the time the node's ring took the line in, which since=
+// compares with.
+func (c *conn) readLogs(ctx context.Context, n node, q url.Values, each func(backend.LogLine, time.Time) bool) (uint64, error) {
 	if n.info == nil {
 		return 0, fmt.Errorf("node %s never published its address", n.name)
 	}
@@ -151,7 +153,7 @@ func (c *conn) readLogs(ctx context.Context, n node, q url.Values, each func(bac
 		if l.Time.IsZero() {
 			l.Time = e.Time
 		}
-		if !each(l) {
+		if !each(l, e.Time) {
 			return seq, ctx.Err()
 		}
 	}
