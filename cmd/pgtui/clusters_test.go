@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/pgtui/pgtui/backend"
 	"github.com/pgtui/pgtui/backend/external"
 	"github.com/pgtui/pgtui/backend/fake"
+	"github.com/pgtui/pgtui/backend/router"
 )
 
 // runClusters runs a command with a registry in a temp home and the fake
@@ -75,5 +77,30 @@ func TestClustersAddPromptsOnATerminal(t *testing.T) {
 	out, err := runClusters(t, t.TempDir(), true, "\n", "", "clusters", "add", "orders-db", "--etcd-endpoints", "https://10.0.0.1:2379")
 	if err == nil || !strings.Contains(err.Error(), "no admin password given") || !strings.Contains(out, "Admin password of orders-db") {
 		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// TestCockpitConnectsWithoutTheLocalPlatform: when the local platform
+// cannot start, the cockpit still opens on registered external clusters,
+// and fails with the platform's error when there are none.
+func TestCockpitConnectsWithoutTheLocalPlatform(t *testing.T) {
+	home := t.TempDir()
+	down := errors.New("agent did not start")
+	ext := external.New(home, nil)
+	d := &deps{Backend: func() (backend.Backend, error) {
+		return router.New(func() (backend.Backend, error) { return nil, down }, ext), nil
+	}, Registry: ext.Registry()}
+	if _, err := connectCockpit(d); !errors.Is(err, down) {
+		t.Fatalf("no external clusters: %v", err)
+	}
+	dir := filepath.Join(home, "external", "orders-db")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cluster.json"), []byte(`{"name":"orders-db"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := connectCockpit(d); err != nil || b == nil {
+		t.Fatalf("with an external cluster: %v", err)
 	}
 }
