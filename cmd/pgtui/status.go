@@ -111,3 +111,12 @@ func machineTable(w io.Writer, ms []backend.MachineStatus) error {
 	}
 	return render.Table(w, "", rows, "ID", "Version", "Region", "Desired", "Status", "Health Checks", "Restarts", "Created")
 }
+
+// createdText is a machine's creation time, "-" when the platform does
+// not know it (members of external clusters).
+func createdText(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
