@@ -259,6 +259,12 @@ func TestExternalCluster(t *testing.T) {
 		if err != nil || !strings.Contains(out, "42") || !strings.Contains(out, " t") {
 			t.Fatalf("postgres connect: %v\n%s%s", err, out, errb)
 		}
+		// --machine: that member's own postgres, bypassing the proxy.
+		n := tc.Nodes[1]
+		out, errb, err = c.run("select 'port=' || current_setting('port');\n", "postgres", "connect", "-a", tc.Name, "--machine", n.Name)
+		if err != nil || !strings.Contains(out, fmt.Sprintf("port=%d", n.PGPort)) {
+			t.Fatalf("postgres connect --machine %s: %v\n%s%s", n.Name, err, out, errb)
+		}
 	}
 
 	// metrics: every member's exporter.
