@@ -20,6 +20,7 @@ import (
 	"github.com/pgtui/pgtui/backend/external"
 	"github.com/pgtui/pgtui/internal/etcdtls"
 	"github.com/pgtui/pgtui/internal/testcluster"
+	"github.com/pgtui/pgtui/internal/testplatform"
 	"github.com/pgtui/pgtui/nodeimage/nodeapi"
 	"github.com/pgtui/pgtui/views"
 	"github.com/pgtui/pgtui/views/timeline"
@@ -415,6 +416,33 @@ func TestExternalCluster(t *testing.T) {
 	if !strings.Contains(logs, "logs unavailable") {
 		t.Fatalf("logs with a dead node:\n%s", logs)
 	}
+
+	t.Run("attach and detach from the CLI, the app on the local platform", func(t *testing.T) {
+		p, err := testplatform.Start(bin, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = p.Close(true) }()
+		lc := extCLI{t: t, bin: bin, home: p.Home}
+		lc.must(good...)
+		lc.must("apps", "create", "shop-api")
+		out := lc.must("postgres", "attach", tc.Name, "-a", "shop-api")
+		if !strings.Contains(out, "DATABASE_URL") {
+			t.Fatalf("attach: %s", out)
+		}
+		env := lc.must("run", "-a", "shop-api", "--", "sh", "-c", `printf %s "$DATABASE_URL"`)
+		conn, err := pgx.Connect(ctx, env)
+		if err != nil {
+			t.Fatalf("connect with the attached URL %q: %v", strings.Split(env, "@")[len(strings.Split(env, "@"))-1], err)
+		}
+		conn.Close(ctx)
+		lc.must("postgres", "detach", tc.Name, "-a", "shop-api")
+		var users []backend.User
+		lc.mustJSON(&users, "postgres", "users", "list", "-a", tc.Name)
+		if hasUser(users, "shop_api") {
+			t.Fatalf("user left after detach: %+v", users)
+		}
+	})
 
 	c.must("clusters", "remove", tc.Name)
 	list = nil
