@@ -59,7 +59,9 @@ func connectCockpit(d *deps) (backend.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, ok := b.(interface{ Local() (backend.Backend, error) })
+	r, ok := b.(interface {
+		Local() (backend.Backend, error)
+	})
 	if !ok {
 		return b, nil
 	}
