@@ -59,9 +59,7 @@ func connectCockpit(d *deps) (backend.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, ok := b.(interface {
-		Local() (backend.Backend, error)
-	})
+	r, ok := b.(localRouter)
 	if !ok {
 		return b, nil
 	}

@@ -30,9 +30,7 @@ func (d *deps) tunnels() (tunnelBackend, error) {
 		return nil, err
 	}
 	// The router hands tunnels to the local platform, the one with a gateway.
-	if r, ok := b.(interface {
-		Local() (backend.Backend, error)
-	}); ok {
+	if r, ok := b.(localRouter); ok {
 		if b, err = r.Local(); err != nil {
 			return nil, fmt.Errorf("connect to the platform: %w", err)
 		}
@@ -42,6 +40,12 @@ func (d *deps) tunnels() (tunnelBackend, error) {
 		return nil, errors.New("this platform has no WireGuard gateway")
 	}
 	return tb, nil
+}
+
+// localRouter is a backend that routes clusters to platforms (the
+// router) and can hand out the local one.
+type localRouter interface {
+	Local() (backend.Backend, error)
 }
 
 // quietLog keeps WireGuard's own messages off the terminal: commands
