@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pgtui/pgtui/backend"
 	"github.com/pgtui/pgtui/backend/external"
 	"github.com/spf13/cobra"
 )
@@ -47,7 +48,8 @@ func runPostgresConnect(ctx context.Context, d *deps, app, machine, database, us
 		return err
 	}
 	if machine != "" {
-		if err := validateMemberName(machine); err != nil {
+		// A local machine id, or the member name of an external cluster.
+		if err := backend.ValidateMachineID(machine); err != nil && validateMemberName(machine) != nil {
 			return fmt.Errorf("--machine: %w: see `pgtui machine list -a %s`", err, app)
 		}
 	}
