@@ -114,6 +114,9 @@ type ClusterSummary struct {
 	Leader   string `json:"leader"`
 	Healthy  int    `json:"healthy"`
 	Machines int    `json:"machines"`
+	// Platform runs the nodes: "local" (this machine's agent) or "hosts"
+	// (an external cluster registered with `pgtui clusters add`).
+	Platform string `json:"platform,omitempty"`
 }
 
 // ClusterStatus is `status -a NAME`.
@@ -131,6 +134,8 @@ type ClusterStatus struct {
 	Async       bool            `json:"async"`
 	Deployment  Deployment      `json:"deployment"`
 	Machines    []MachineStatus `json:"machines"`
+	// Platform: see ClusterSummary; "" is local.
+	Platform string `json:"platform,omitempty"`
 }
 
 // Deployment is the deployment status block.

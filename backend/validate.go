@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -160,4 +161,17 @@ func ValidateIdentifier(name string) error {
 		}
 	}
 	return nil
+}
+
+// InputError is a request refused before anything ran: the caller's
+// mistake (the agent's API answers 400).
+type InputError struct{ Err error }
+
+func (e InputError) Error() string { return e.Err.Error() }
+func (e InputError) Unwrap() error { return e.Err }
+
+// IsInputError reports whether err is an InputError.
+func IsInputError(err error) bool {
+	var ie InputError
+	return errors.As(err, &ie)
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/pgtui/pgtui/internal/testcluster"
 	"github.com/pgtui/pgtui/nodeimage/checks"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
+	"github.com/pgtui/pgtui/nodeimage/nodeapi"
 	"github.com/pgtui/pgtui/nodeimage/pg"
 )
 
@@ -218,7 +219,7 @@ func TestChecksAndMetricsServedByNodes(t *testing.T) {
 		url := fmt.Sprintf("http://%s/checks", net.JoinHostPort(tc.n.Host, fmt.Sprint(tc.n.HealthPort)))
 		poll(t, 30*time.Second, tc.role+" serves passing pg and role checks", func() error {
 			var got []checks.Check
-			if err := getJSON(url, &got); err != nil {
+			if err := getJSON(url, c.NodeToken(), &got); err != nil {
 				return err
 			}
 			if len(got) != 3 || got[0].Name != "vm" || got[0].Updated.IsZero() {
@@ -248,9 +249,15 @@ func TestChecksAndMetricsServedByNodes(t *testing.T) {
 	}
 }
 
-func getJSON(url string, v any) error {
+// getJSON GETs url with the cluster's node API token.
+func getJSON(url, token string, v any) error {
 	cl := http.Client{Timeout: 2 * time.Second}
-	resp, err := cl.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	nodeapi.SetAuth(req, token)
+	resp, err := cl.Do(req)
 	if err != nil {
 		return err
 	}
@@ -275,7 +282,7 @@ func TestChecksReplicaLagAndStoppedPostgres(t *testing.T) {
 	url := fmt.Sprintf("http://%s/checks", net.JoinHostPort(replica.Host, fmt.Sprint(replica.HealthPort)))
 	pgOf := func() (checks.Check, error) {
 		var got []checks.Check
-		if err := getJSON(url, &got); err != nil {
+		if err := getJSON(url, c.NodeToken(), &got); err != nil {
 			return checks.Check{}, err
 		}
 		if len(got) != 3 {

@@ -14,6 +14,7 @@ import (
 	"github.com/pgtui/pgtui/nodeimage/checks"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
 	"github.com/pgtui/pgtui/nodeimage/keeper"
+	"github.com/pgtui/pgtui/nodeimage/nodeapi"
 )
 
 // newChecksRunner evaluates the vm, pg and role checks every
@@ -36,7 +37,11 @@ func newChecksRunner(cfg Config, pgc checks.Connector, kp *keeper.Keeper, log *s
 	}), nil
 }
 
-func listenHealth(cfg Config, kp *keeper.Keeper, runner *checks.Runner) (*http.Server, error) {
+// listenHealth serves the health port. GET /health stays open, for load
+// balancers and orchestrators; GET /checks and GET /logs need the
+// cluster's node API token (nodeapi.Token), else they answer 401. Request
+// contexts end with ctx, so log followers end when the node stops.
+func listenHealth(ctx context.Context, cfg Config, kp *keeper.Keeper, runner *checks.Runner) (*http.Server, error) {
 	addr := net.JoinHostPort(cfg.ListenHost, strconv.Itoa(cfg.HealthPort))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -52,8 +57,9 @@ func listenHealth(cfg Config, kp *keeper.Keeper, runner *checks.Runner) (*http.S
 		}
 		_ = json.NewEncoder(w).Encode(info)
 	})
+	token := nodeapi.Token(cfg.Cluster, cfg.Secrets.AdminPassword)
 	// /checks: the cached vm, pg and role checks; 503 until evaluated once.
-	mux.HandleFunc("GET /checks", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /checks", nodeapi.Require(token, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res := runner.Results()
 		w.Header().Set("Content-Type", "application/json")
 		if res == nil {
@@ -62,8 +68,12 @@ func listenHealth(cfg Config, kp *keeper.Keeper, runner *checks.Runner) (*http.S
 			return
 		}
 		_ = json.NewEncoder(w).Encode(res)
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	})))
+	if cfg.Logs != nil {
+		mux.Handle("GET /logs", nodeapi.Require(token, logsHandler(cfg.Logs)))
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
 	go func() { _ = srv.Serve(ln) }() // ends when shutdownWhenDone shuts it down
 	return srv, nil
 }

@@ -5,6 +5,7 @@ package nodeimage
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/pgtui/pgtui/nodeimage/checks"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
 	"github.com/pgtui/pgtui/nodeimage/keeper"
+	"github.com/pgtui/pgtui/nodeimage/logring"
 	"github.com/pgtui/pgtui/nodeimage/pg"
 	"github.com/pgtui/pgtui/nodeimage/proxy"
 	"github.com/pgtui/pgtui/nodeimage/sentinel"
@@ -49,6 +51,9 @@ type Config struct {
 	Timing          Timing
 	Log             *slog.Logger
 	PGLog           io.Writer // postgres's own output
+	// Logs holds the node's recent lines (fed by whoever writes Log and
+	// PGLog) for GET /logs on the health port; nil serves no /logs.
+	Logs *logring.Ring
 }
 
 // Timing holds the node's clocks. Defaults replace a killed leader in a few
@@ -162,7 +167,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	lease := store.NewLease(cli, cfg.Timing.LeaseTTL, log.With("proc", "lease"))
 	kp := keeper.New(keeper.Config{
-		Name: cfg.Name, Host: cfg.AdvertiseHost, PGPort: cfg.PGPort, PG: inst, Store: st, Lease: lease, Proxy: px,
+		Name: cfg.Name, Host: cfg.AdvertiseHost, PGPort: cfg.PGPort, ProxyPort: cfg.ProxyPort, HealthPort: cfg.HealthPort,
+		MetricsPort: cfg.MetricsPort, PG: inst, Store: st, Lease: lease, Proxy: px,
 		Secrets: cfg.Secrets, Params: cfg.Params, Interval: cfg.Timing.Interval, FenceMargin: cfg.Timing.FenceMargin,
 		RejoinTimeout: cfg.Timing.RejoinTimeout, Log: log,
 	})
@@ -172,7 +178,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	health, err := listenHealth(cfg, kp, runner)
+	health, err := listenHealth(ctx, cfg, kp, runner)
 	if err != nil {
 		return err
 	}
@@ -250,8 +256,15 @@ func socketDir(dataDir, name string) string {
 // NewEtcdClient connects with short timeouts and fast reconnects, so that a
 // brief store outage is bridged well within the lease TTL.
 func NewEtcdClient(endpoints []string) (*clientv3.Client, error) {
+	return NewEtcdClientTLS(endpoints, nil)
+}
+
+// NewEtcdClientTLS is NewEtcdClient over TLS (nil: plain), for etcd
+// clusters that verify client certificates.
+func NewEtcdClientTLS(endpoints []string, tlsCfg *tls.Config) (*clientv3.Client, error) {
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   endpoints,
+		TLS:         tlsCfg,
 		DialTimeout: 2 * time.Second,
 		Logger:      zap.NewNop(),
 		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{

@@ -101,7 +101,9 @@ func PickTheme(getenv func(string) string) *views.Theme {
 func (m *Model) Init() tea.Cmd {
 	if m.opts.Backend == nil && m.opts.Connect != nil {
 		connect := m.opts.Connect
-		return tea.Batch(
+		// In sequence: a connect that returns at once must not finish
+		// before its task started (the spinner would never stop).
+		return tea.Sequence(
 			func() tea.Msg { return views.TaskStartMsg{ID: connectTask, Text: "starting the local platform"} },
 			func() tea.Msg { b, err := connect(); return connectedMsg{b: b, err: err} })
 	}

@@ -138,6 +138,8 @@ func reply(w http.ResponseWriter, v any, err error) {
 		switch {
 		case errors.As(err, &ae):
 			status = ae.status
+		case backend.IsInputError(err):
+			status = http.StatusBadRequest
 		case errors.As(err, &nf):
 			status = http.StatusNotFound
 		case errors.Is(err, context.DeadlineExceeded):

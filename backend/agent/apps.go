@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/pgadmin"
 )
 
 func (a *Agent) appRoutes(h func(string, func(*http.Request) (any, error))) {
@@ -167,12 +167,7 @@ func (a *Agent) listSecrets(name string) ([]backend.Secret, error) {
 	return out, nil
 }
 
-func validSecretName(k string) error {
-	if k == "" || strings.ContainsAny(k, "= \t\n") {
-		return badRequest(fmt.Errorf("secret name %q is not valid: use letters, digits and '_'", k))
-	}
-	return nil
-}
+func validSecretName(k string) error { return pgadmin.ValidSecretName(k) }
 
 func (a *Agent) setSecrets(name string, values map[string]string) error {
 	for k := range values {
@@ -257,18 +252,8 @@ func (a *Agent) rewriteInternal(v string) string {
 // attach creates a database and a user named after the app, and stores
 // the connection string on the app. It undoes its steps on failure.
 func (a *Agent) attach(ctx context.Context, req backend.AttachRequest) (*backend.Attachment, error) {
-	if err := backend.ValidateName(req.App); err != nil {
-		return nil, badRequest(fmt.Errorf("app: %w", err))
-	}
-	db := orDefault(req.DatabaseName, strings.ReplaceAll(req.App, "-", "_"))
-	user := orDefault(req.DatabaseUser, strings.ReplaceAll(req.App, "-", "_"))
-	variable := orDefault(req.VariableName, "DATABASE_URL")
-	for _, id := range []string{db, user} {
-		if err := backend.ValidateIdentifier(id); err != nil {
-			return nil, badRequest(err)
-		}
-	}
-	if err := validSecretName(variable); err != nil {
+	db, user, variable, err := pgadmin.AttachNames(req)
+	if err != nil {
 		return nil, err
 	}
 	a.mu.Lock()
@@ -289,7 +274,7 @@ func (a *Agent) attach(ctx context.Context, req backend.AttachRequest) (*backend
 		return nil, err
 	}
 	password := randomHex(16)
-	if err := a.createAttachmentObjects(ctx, req.Cluster, db, user, password); err != nil {
+	if err := pgadmin.CreateAttachment(ctx, a.admin(req.Cluster), req.Cluster, db, user, password); err != nil {
 		return nil, err
 	}
 	dsn := (&url.URL{Scheme: "postgres", User: url.UserPassword(user, password), Host: req.Cluster + ".internal:5432",
@@ -302,36 +287,6 @@ func (a *Agent) attach(ctx context.Context, req backend.AttachRequest) (*backend
 		return nil, err
 	}
 	return &backend.Attachment{App: req.App, Cluster: req.Cluster, Database: db, User: user, VariableName: variable, URL: dsn}, nil
-}
-
-func (a *Agent) createAttachmentObjects(ctx context.Context, cluster, db, user, password string) error {
-	return a.withAdmin(ctx, cluster, "postgres", func(c *pgx.Conn) error {
-		var roleExists bool
-		if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, user).Scan(&roleExists); err != nil {
-			return err
-		}
-		if roleExists {
-			return badRequest(fmt.Errorf("user %s already exists in %s: pass --database-user", user, cluster))
-		}
-		if err := execFormat(ctx, c, "CREATE ROLE %I WITH LOGIN PASSWORD %L", user, password); err != nil {
-			return fmt.Errorf("create user %s: %w", user, err)
-		}
-		var dbExists bool
-		if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, db).Scan(&dbExists); err != nil {
-			return err
-		}
-		if !dbExists {
-			if err := execFormat(ctx, c, "CREATE DATABASE %I OWNER %I", db, user); err != nil {
-				_ = execFormat(ctx, c, "DROP ROLE %I", user)
-				return fmt.Errorf("create database %s: %w", db, err)
-			}
-		}
-		if err := execFormat(ctx, c, "GRANT ALL ON DATABASE %I TO %I", db, user); err != nil {
-			_ = execFormat(ctx, c, "DROP ROLE %I", user)
-			return fmt.Errorf("grant %s on %s: %w", user, db, err)
-		}
-		return nil
-	})
 }
 
 // detach revokes and drops the app's role and removes its secret; the
@@ -350,23 +305,7 @@ func (a *Agent) detach(ctx context.Context, cluster, appName string) error {
 	if err != nil {
 		return err
 	}
-	err = a.withAdmin(ctx, cluster, att.Database, func(c *pgx.Conn) error {
-		for _, f := range []string{"REASSIGN OWNED BY %I TO postgres", "DROP OWNED BY %I"} {
-			if err := execFormat(ctx, c, f, att.User); err != nil {
-				return fmt.Errorf("detach %s: %w", appName, err)
-			}
-		}
-		return nil
-	})
-	if err == nil {
-		err = a.withAdmin(ctx, cluster, "postgres", func(c *pgx.Conn) error {
-			if err := execFormat(ctx, c, "REVOKE ALL ON DATABASE %I FROM %I", att.Database, att.User); err != nil {
-				return err
-			}
-			return execFormat(ctx, c, "DROP ROLE %I", att.User)
-		})
-	}
-	if err != nil {
+	if err := pgadmin.DropAttachment(ctx, a.admin(cluster), att.Database, att.User); err != nil {
 		return fmt.Errorf("detach %s from %s: %w", appName, cluster, err)
 	}
 	a.mu.Lock()

@@ -7,43 +7,27 @@ import (
 	"time"
 
 	"github.com/pgtui/pgtui/backend"
-	"github.com/pgtui/pgtui/nodeimage/cluster"
+	"github.com/pgtui/pgtui/backend/hastate"
+	"github.com/pgtui/pgtui/backend/nodeclient"
 	"github.com/pgtui/pgtui/nodeimage/store"
 )
 
 // view is one read of a cluster's HA state from the store.
-type view struct {
-	data    *cluster.Data
-	members map[string]cluster.MemberState
-	leader  cluster.LeaderKey
-}
+type view = hastate.View
 
 func (a *Agent) store(name string) *store.Store { return store.New(a.cli, name) }
 
 func (a *Agent) readView(ctx context.Context, name string) (view, error) {
-	st := a.store(name)
-	cd, _, err := st.ClusterData(ctx)
-	if err != nil {
-		return view{}, err
-	}
-	ms, err := st.Members(ctx)
-	if err != nil {
-		return view{}, err
-	}
-	lk, err := st.Leader(ctx)
-	if err != nil {
-		return view{}, err
-	}
-	return view{data: cd, members: ms, leader: lk}, nil
+	return hastate.Read(ctx, a.store(name))
 }
 
 // leaderID is the machine that leads and holds the leader key, or "".
 func (a *Agent) leaderID(ctx context.Context, name string) string {
 	v, err := a.readView(ctx, name)
-	if err != nil || v.data == nil || v.leader.Holder != v.data.Leader {
+	if err != nil {
 		return ""
 	}
-	return v.data.Leader
+	return v.LeaderID()
 }
 
 // snapshot copies a cluster under the lock, with which machines run.
@@ -101,43 +85,25 @@ func (a *Agent) inspect(ctx context.Context, name string) (*backend.ClusterStatu
 	if err != nil {
 		return nil, nil, fmt.Errorf("read cluster %s from the store: %w", name, err)
 	}
-	checksOf := fetchChecks(ctx, c.Machines, running)
+	checksOf := a.fetchChecks(ctx, c, running)
 	serving := map[string]bool{}
 	out := &backend.ClusterStatus{Name: c.Name, Org: c.Org, Hostname: c.Name + ".internal"}
-	if v.data != nil {
-		out.Generation, out.Leader = v.data.Generation, v.data.Leader
-		out.Async = v.data.Async || !v.data.Options.SyncMode
-		if !out.Async && len(v.data.SyncSafe) == 1 {
-			out.SyncStandby = v.data.SyncSafe[0]
-		}
-		out.Version = int(v.data.Generation) - 1
-	}
-	d := &out.Deployment
+	v.Header(out)
+	placed, healthy := 0, 0
 	for _, m := range c.Machines {
 		ms, ok := machineStatus(m, running[m.ID], v, checksOf[m.ID])
 		ms.Started = started[m.ID]
 		out.Machines = append(out.Machines, ms)
 		serving[m.ID] = ok
-		d.Desired++
 		if m.Desired == "run" { // placed on this host, running or starting
-			d.Placed++
+			placed++
 		}
 		if ok {
-			d.Healthy++
-		} else {
-			d.Unhealthy++
+			healthy++
 		}
 	}
 	sort.Slice(out.Machines, func(i, j int) bool { return out.Machines[i].Created.Before(out.Machines[j].Created) })
-	d.Version = out.Version
-	switch {
-	case d.Healthy == d.Desired && d.Desired > 0:
-		out.Status, d.Status, d.Description = "running", "successful", "Deployment completed successfully"
-	case d.Placed < d.Desired:
-		out.Status, d.Status, d.Description = "pending", "running", "Machines starting"
-	default:
-		out.Status, d.Status, d.Description = "running", "running", "Some machines are not healthy yet"
-	}
+	hastate.Deployment(out, len(c.Machines), placed, healthy)
 	return out, serving, nil
 }
 
@@ -148,43 +114,16 @@ func machineStatus(m *Machine, running bool, v view, cs []backend.Check) (backen
 		ID: m.ID, Region: m.Region, Desired: m.Desired, PrivateIP: m.IP, VMSize: m.VMSize,
 		Restarts: m.Restarts, Created: m.Created, Volume: m.Volume, State: "stopped",
 	}
-	if v.data != nil {
-		ms.Version = int(v.data.Generation) - 1
-	}
 	if running {
 		ms.State = "running"
+		v.Member(&ms, m.ID)
+	} else if v.Data != nil {
+		ms.Version = int(v.Data.Generation) - 1
 	}
 	var serving bool
-	ms.Checks, serving = countChecks(cs)
-	ms.Connections = connections(cs)
-	st := v.members[m.ID]
-	if st.Alive && st.Info != nil && running {
-		i := st.Info
-		ms.Role = string(i.Role)
-		if lead := v.members[leaderOf(v)]; lead.Info != nil && i.Role == cluster.RoleReplica && lead.Info.WAL > i.WAL {
-			ms.LagBytes = int64(lead.Info.WAL - i.WAL)
-		}
-	}
+	ms.Checks, serving = nodeclient.CountChecks(cs)
+	ms.Connections = nodeclient.Connections(cs)
 	return ms, serving && running
-}
-
-// connections is what the pg check counted, -1 when it counted nothing
-// (postgres not answering; a stopped machine's checks are all
-// "unreachable", with no count).
-func connections(cs []backend.Check) int {
-	for _, c := range cs {
-		if c.Name == "pg" && c.Connections != nil {
-			return *c.Connections
-		}
-	}
-	return -1
-}
-
-func leaderOf(v view) string {
-	if v.data == nil {
-		return ""
-	}
-	return v.data.Leader
 }
 
 // notFoundError is an unknown name; the API maps it to 404.

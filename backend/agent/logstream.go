@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/nodeclient"
 )
 
 // tailBytes bounds how far back in a log file past lines are looked for.
@@ -155,7 +156,7 @@ func (lf *logFile) read(f *os.File, from, to int64) []backend.LogLine {
 		if strings.TrimSpace(text) == "" {
 			continue
 		}
-		l := parseLogLine(text)
+		l := nodeclient.ParseLogLine(text)
 		l.Machine, l.Region = lf.machine, lf.region
 		out = append(out, l)
 	}

@@ -7,27 +7,14 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/nodeclient"
 )
 
 func (a *Agent) metricsRoutes(h func(string, func(*http.Request) (any, error))) {
 	h("GET /v1/clusters/{name}/metrics", func(r *http.Request) (any, error) { return a.metrics(r.Context(), r.PathValue("name")) })
-}
-
-// sample is what one scrape of a node's /metrics says.
-type sample struct {
-	at                    time.Time
-	xacts                 float64
-	connections           float64
-	lagSeconds, sizeBytes float64
-	up                    bool
 }
 
 // metrics scrapes every running machine twice, a second apart, and
@@ -37,33 +24,25 @@ func (a *Agent) metrics(ctx context.Context, name string) ([]backend.MachineMetr
 	if err != nil {
 		return nil, err
 	}
-	first := a.scrapeAll(ctx, c, running)
-	t := time.NewTimer(time.Second)
-	select {
-	case <-ctx.Done():
-		t.Stop()
-		return nil, ctx.Err()
-	case <-t.C:
-	}
-	return derive(c, first, a.scrapeAll(ctx, c, running)), nil
+	return nodeclient.Metrics(ctx, targets(c), exporters(c, running))
 }
 
-// derive turns two scrapes into every machine's figures, in the
-// cluster's order: TPS is the change of the commit and rollback counters
-// per second between prev and cur, 0 without an earlier reading or when
-// the counters went back (a restart or a stats reset).
-func derive(c Cluster, prev, cur map[string]sample) []backend.MachineMetrics {
-	out := []backend.MachineMetrics{}
+// targets are the cluster's machines as checks and metrics name them.
+func targets(c Cluster) []nodeclient.Target {
+	out := make([]nodeclient.Target, 0, len(c.Machines))
 	for _, m := range c.Machines {
-		mm := backend.MachineMetrics{Machine: m.ID, Region: m.Region}
-		s2, ok := cur[m.ID]
-		if ok && s2.up {
-			mm.Up, mm.Connections, mm.LagSeconds, mm.SizeBytes = true, s2.connections, s2.lagSeconds, s2.sizeBytes
-			if s1, ok := prev[m.ID]; ok && s1.up && s2.at.After(s1.at) && s2.xacts >= s1.xacts {
-				mm.TPS = (s2.xacts - s1.xacts) / s2.at.Sub(s1.at).Seconds()
-			}
+		out = append(out, nodeclient.Target{ID: m.ID, Region: m.Region})
+	}
+	return out
+}
+
+// exporters are the running machines' exporter addresses, by id.
+func exporters(c Cluster, running map[string]bool) map[string]string {
+	out := map[string]string{}
+	for _, m := range c.Machines {
+		if running[m.ID] {
+			out[m.ID] = net.JoinHostPort(m.IP, strconv.Itoa(metricsPort))
 		}
-		out = append(out, mm)
 	}
 	return out
 }
@@ -125,105 +104,16 @@ func (a *Agent) sampleMetrics(ctx context.Context, name string, every time.Durat
 	if err != nil {
 		return
 	}
-	prev := a.scrapeAll(ctx, c, running)
-	produce(ctx, every, func(ctx context.Context) (backend.MetricsSample, bool) {
+	prev := nodeclient.ScrapeAll(ctx, exporters(c, running))
+	nodeclient.Produce(ctx, every, func(ctx context.Context) (backend.MetricsSample, bool) {
 		c, running, err := a.snapshot(name)
 		if err != nil {
 			return backend.MetricsSample{}, false
 		}
 		at := time.Now()
-		cur := a.scrapeAll(ctx, c, running)
-		s := backend.MetricsSample{Time: at, Leader: a.leaderID(ctx, name), Machines: derive(c, prev, cur)}
+		cur := nodeclient.ScrapeAll(ctx, exporters(c, running))
+		s := backend.MetricsSample{Time: at, Leader: a.leaderID(ctx, name), Machines: nodeclient.Derive(targets(c), prev, cur)}
 		prev = cur
 		return s, true
 	}, out)
-}
-
-// produce calls next each `every` and puts what it returns in out with
-// backend.SendLatest, so a reader that is behind never holds it up; it
-// returns when ctx ends or next reports there is nothing more.
-func produce[T any](ctx context.Context, every time.Duration, next func(context.Context) (T, bool), out chan T) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		v, ok := next(ctx)
-		if !ok || ctx.Err() != nil {
-			return
-		}
-		backend.SendLatest(out, v)
-	}
-}
-
-func (a *Agent) scrapeAll(ctx context.Context, c Cluster, running map[string]bool) map[string]sample {
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	out := map[string]sample{}
-	for _, m := range c.Machines {
-		if !running[m.ID] {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s, err := scrape(ctx, net.JoinHostPort(m.IP, strconv.Itoa(metricsPort)))
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			out[m.ID] = s
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return out
-}
-
-func scrape(ctx context.Context, addr string) (sample, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/metrics", nil)
-	if err != nil {
-		return sample{}, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return sample{}, fmt.Errorf("scrape %s: %w", addr, err)
-	}
-	defer resp.Body.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		return sample{}, fmt.Errorf("parse metrics of %s: %w", addr, err)
-	}
-	s := sample{at: time.Now()}
-	s.up = sum(fams["pg_up"]) == 1
-	s.xacts = sum(fams["pg_stat_database_xact_commit"]) + sum(fams["pg_stat_database_xact_rollback"])
-	s.connections = sum(fams["pg_stat_activity_count"])
-	s.lagSeconds = sum(fams["pg_replication_lag"])
-	s.sizeBytes = sum(fams["pg_database_size_bytes"])
-	return s, nil
-}
-
-// sum adds every series of a family (counters, gauges or untyped).
-func sum(f *dto.MetricFamily) float64 {
-	if f == nil {
-		return 0
-	}
-	var v float64
-	for _, m := range f.GetMetric() {
-		switch {
-		case m.Counter != nil:
-			v += m.Counter.GetValue()
-		case m.Gauge != nil:
-			v += m.Gauge.GetValue()
-		case m.Untyped != nil:
-			v += m.Untyped.GetValue()
-		}
-	}
-	return v
 }

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/hastate"
 	"github.com/pgtui/pgtui/nodeimage"
-	"github.com/pgtui/pgtui/nodeimage/cluster"
 )
 
 // opTimeout bounds one orchestration step (a machine coming back healthy).
@@ -65,32 +65,7 @@ func (a *Agent) failover(ctx context.Context, name string) (*backend.FailoverRes
 	if _, _, err := a.snapshot(name); err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	old := a.leaderID(ctx, name)
-	if old == "" {
-		return nil, fmt.Errorf("cluster %s has no leader right now: check `pgtui status -a %s`", name, name)
-	}
-	if err := nodeimage.RequestSwitchover(ctx, a.store(name), "", false); err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	for {
-		v, err := a.readView(ctx, name)
-		if err == nil && v.data != nil && v.data.Switchover == nil {
-			if v.data.Leader == old {
-				return nil, fmt.Errorf("switchover of %s was aborted: %s is still leader (see the machine logs)", name, old)
-			}
-			if st := v.members[v.data.Leader]; v.leader.Holder == v.data.Leader && st.Info != nil && st.Info.Role == cluster.RoleLeader {
-				return &backend.FailoverResult{OldLeader: old, NewLeader: v.data.Leader, Took: time.Since(start)}, nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("switchover of %s not finished within %s", name, opTimeout)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return hastate.Switchover(ctx, a.store(name), name, opTimeout)
 }
 
 // restart is rolling: replicas one at a time, then a switchover, then
@@ -214,14 +189,14 @@ func (a *Agent) removeReplicas(ctx context.Context, name string, n int) error {
 	}
 	var cands []string
 	for _, m := range c.Machines {
-		if v.data == nil || m.ID != v.data.Leader {
+		if v.Data == nil || m.ID != v.Data.Leader {
 			cands = append(cands, m.ID)
 		}
 	}
 	// Newest first, the sync standby last.
 	sort.SliceStable(cands, func(i, j int) bool {
-		si := v.data != nil && cands[i] == v.data.SyncStandby
-		sj := v.data != nil && cands[j] == v.data.SyncStandby
+		si := v.Data != nil && cands[i] == v.Data.SyncStandby
+		sj := v.Data != nil && cands[j] == v.Data.SyncStandby
 		if si != sj {
 			return sj
 		}

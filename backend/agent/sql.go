@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/pgadmin"
 )
 
 func (a *Agent) sqlRoutes(h func(string, func(*http.Request) (any, error))) {
@@ -49,8 +49,8 @@ type userRequest struct {
 	Superuser bool   `json:"superuser"`
 }
 
-// adminConn connects to the cluster's leader through a machine's proxy as
-// the management role.
+// adminConn connects to the cluster's leader through a running machine's
+// proxy as the management role.
 func (a *Agent) adminConn(ctx context.Context, cluster, database string) (*pgx.Conn, error) {
 	c, running, err := a.snapshot(cluster)
 	if err != nil {
@@ -60,152 +60,51 @@ func (a *Agent) adminConn(ctx context.Context, cluster, database string) (*pgx.C
 	if err != nil {
 		return nil, err
 	}
-	var lastErr error = fmt.Errorf("no machine of %s is running: start one with `pgtui machine start`", cluster)
+	var addrs []string
 	for _, m := range c.Machines {
-		if !running[m.ID] {
-			continue
+		if running[m.ID] {
+			addrs = append(addrs, net.JoinHostPort(m.IP, "5432"))
 		}
-		cfg, err := pgx.ParseConfig("sslmode=disable connect_timeout=5")
-		if err != nil {
-			return nil, err
-		}
-		cfg.Host, cfg.Port, cfg.User, cfg.Password, cfg.Database = m.IP, 5432, "pgtuiadmin", pw, database
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		conn, err := pgx.ConnectConfig(cctx, cfg)
-		cancel()
-		if err == nil {
-			return conn, nil
-		}
-		lastErr = fmt.Errorf("connect to %s leader via %s: %w", cluster, net.JoinHostPort(m.IP, "5432"), err)
 	}
-	return nil, lastErr
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("no machine of %s is running: start one with `pgtui machine start`", cluster)
+	}
+	conn, err := pgadmin.DialFirst(ctx, addrs, pw, database, "disable")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cluster, err)
+	}
+	return conn, nil
 }
 
-func (a *Agent) withAdmin(ctx context.Context, cluster, database string, f func(*pgx.Conn) error) error {
-	conn, err := a.adminConn(ctx, cluster, database)
-	if err != nil {
-		return err
+// admin is the cluster's leader as pgadmin reaches it.
+func (a *Agent) admin(cluster string) pgadmin.Connect {
+	return func(ctx context.Context, database string) (*pgx.Conn, error) {
+		return a.adminConn(ctx, cluster, database)
 	}
-	defer conn.Close(context.Background())
-	return f(conn)
 }
 
 func (a *Agent) listUsers(ctx context.Context, cluster string) ([]backend.User, error) {
-	var out []backend.User
-	err := a.withAdmin(ctx, cluster, "postgres", func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, `SELECT r.rolname, r.rolsuper,
-			coalesce(array_agg(d.datname ORDER BY d.datname) FILTER (WHERE d.datname IS NOT NULL), '{}')
-			FROM pg_roles r
-			LEFT JOIN pg_database d ON NOT d.datistemplate AND has_database_privilege(r.oid, d.oid, 'CONNECT')
-			WHERE r.rolcanlogin GROUP BY r.rolname, r.rolsuper ORDER BY r.rolname`)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (backend.User, error) {
-			var u backend.User
-			return u, row.Scan(&u.Name, &u.Superuser, &u.Databases)
-		})
-		return err
-	})
-	return out, err
+	return pgadmin.ListUsers(ctx, a.admin(cluster))
 }
 
 func (a *Agent) listDatabases(ctx context.Context, cluster string) ([]backend.Database, error) {
-	var out []backend.Database
-	err := a.withAdmin(ctx, cluster, "postgres", func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, `SELECT d.datname,
-			coalesce(array_agg(r.rolname ORDER BY r.rolname) FILTER (WHERE r.rolname IS NOT NULL), '{}')
-			FROM pg_database d
-			LEFT JOIN pg_roles r ON r.rolcanlogin AND has_database_privilege(r.oid, d.oid, 'CONNECT')
-			WHERE NOT d.datistemplate GROUP BY d.datname ORDER BY d.datname`)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (backend.Database, error) {
-			var d backend.Database
-			return d, row.Scan(&d.Name, &d.Users)
-		})
-		return err
-	})
-	return out, err
-}
-
-// exec runs a utility statement built server-side by format(): %I quotes
-// identifiers and %L literals, so no user input is concatenated into SQL.
-func execFormat(ctx context.Context, c *pgx.Conn, format string, args ...any) error {
-	var stmt string
-	if err := c.QueryRow(ctx, `SELECT format($1::text, VARIADIC $2::text[])`, format, toText(args)).Scan(&stmt); err != nil {
-		return err
-	}
-	_, err := c.Exec(ctx, stmt)
-	return err
-}
-
-func toText(args []any) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		out[i] = fmt.Sprint(a)
-	}
-	return out
+	return pgadmin.ListDatabases(ctx, a.admin(cluster))
 }
 
 func (a *Agent) createUser(ctx context.Context, cluster string, req userRequest) error {
-	if err := backend.ValidateIdentifier(req.Name); err != nil {
-		return badRequest(err)
-	}
-	if req.Password == "" {
-		return badRequest(fmt.Errorf("password is empty"))
-	}
-	super := "NOSUPERUSER"
-	if req.Superuser {
-		super = "SUPERUSER"
-	}
-	return a.withAdmin(ctx, cluster, "postgres", func(c *pgx.Conn) error {
-		if err := execFormat(ctx, c, "CREATE ROLE %I WITH LOGIN "+super+" PASSWORD %L", req.Name, req.Password); err != nil {
-			return fmt.Errorf("create user %s: %w", req.Name, err)
-		}
-		return nil
-	})
+	return pgadmin.CreateUser(ctx, a.admin(cluster), req.Name, req.Password, req.Superuser)
 }
 
 func (a *Agent) dropUser(ctx context.Context, cluster, name string) error {
-	if builtinRole(name) {
-		return badRequest(fmt.Errorf("%s is a built-in role and cannot be deleted", name))
-	}
-	return a.withAdmin(ctx, cluster, "postgres", func(c *pgx.Conn) error {
-		if err := execFormat(ctx, c, "DROP ROLE %I", name); err != nil {
-			return fmt.Errorf("delete user %s: %w", name, err)
-		}
-		return nil
-	})
+	return pgadmin.DropUser(ctx, a.admin(cluster), name)
 }
 
 func (a *Agent) createDatabase(ctx context.Context, cluster, name string) error {
-	if err := backend.ValidateIdentifier(name); err != nil {
-		return badRequest(err)
-	}
-	return a.withAdmin(ctx, cluster, "postgres", func(c *pgx.Conn) error {
-		if err := execFormat(ctx, c, "CREATE DATABASE %I", name); err != nil {
-			return fmt.Errorf("create database %s: %w", name, err)
-		}
-		return nil
-	})
+	return pgadmin.CreateDatabase(ctx, a.admin(cluster), name)
 }
 
 func (a *Agent) dropDatabase(ctx context.Context, cluster, name string) error {
-	if name == "postgres" || name == "template0" || name == "template1" {
-		return badRequest(fmt.Errorf("database %s cannot be deleted", name))
-	}
-	return a.withAdmin(ctx, cluster, "postgres", func(c *pgx.Conn) error {
-		if err := execFormat(ctx, c, "DROP DATABASE %I WITH (FORCE)", name); err != nil {
-			return fmt.Errorf("delete database %s: %w", name, err)
-		}
-		return nil
-	})
-}
-
-func builtinRole(name string) bool {
-	return name == "postgres" || name == "pgtuiadmin" || name == "repluser"
+	return pgadmin.DropDatabase(ctx, a.admin(cluster), name)
 }
 
 // readSecret reads one value from a cluster's 0600 secrets file.

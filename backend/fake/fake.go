@@ -51,6 +51,7 @@ type Backend struct {
 
 type cluster struct {
 	name, org, region, vmSize string
+	platform                  string // "" local, "hosts" external (SetPlatform)
 	volumeGB, version         int
 	generation                int64
 	leader                    string
@@ -263,10 +264,23 @@ func (b *Backend) ListClusters(context.Context) ([]backend.ClusterSummary, error
 	out := []backend.ClusterSummary{}
 	for _, c := range b.clusters {
 		out = append(out, backend.ClusterSummary{Name: c.name, Org: c.org, Region: c.region, State: "deployed",
-			Leader: c.leader, Healthy: len(c.running()), Machines: len(c.machines)})
+			Leader: c.leader, Healthy: len(c.running()), Machines: len(c.machines), Platform: c.platform})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// SetPlatform makes a cluster look as if it ran elsewhere ("hosts": an
+// external cluster), for views that show the platform.
+func (b *Backend) SetPlatform(name, platform string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, err := b.cluster(name)
+	if err != nil {
+		return err
+	}
+	c.platform = platform
+	return nil
 }
 
 // Status reports a cluster with its machines sorted by id.
@@ -279,7 +293,7 @@ func (b *Backend) Status(_ context.Context, name string) (*backend.ClusterStatus
 	}
 	n, healthy := len(c.machines), len(c.running())
 	st := &backend.ClusterStatus{Name: c.name, Org: c.org, Version: c.version, Status: "running", Hostname: c.name + ".internal",
-		Generation: c.generation, Leader: c.leader, Machines: []backend.MachineStatus{},
+		Generation: c.generation, Leader: c.leader, Machines: []backend.MachineStatus{}, Platform: c.platform,
 		Deployment: backend.Deployment{Version: c.version, Status: "successful", Description: "Deployment completed successfully",
 			Desired: n, Placed: n, Healthy: healthy, Unhealthy: n - healthy}}
 	for _, m := range c.machines {

@@ -34,7 +34,8 @@ func runCockpit(ctx context.Context, d *deps) error {
 	}
 	// The platform is reached after the first frame: starting the local
 	// agent takes up to a second, and the cockpit says so meanwhile.
-	o := tui.Options{Connect: d.backend, PSQLTarget: targets.Command, OnCredentials: targets.Remember}
+	o := tui.Options{Connect: func() (backend.Backend, error) { return connectCockpit(d) }, PSQLTarget: targets.Command,
+		OnCredentials: targets.Remember}
 	// OSC 52 copies go to stderr when it is the terminal, never through
 	// the renderer's stdout; otherwise the copy key says it cannot copy.
 	if isTerminal(d.Err) {
@@ -47,6 +48,30 @@ func runCockpit(ctx context.Context, d *deps) error {
 		return fmt.Errorf("cockpit: %w", err)
 	}
 	return nil
+}
+
+// connectCockpit reaches the platforms before the first pane: the local
+// one is started here (under the cockpit's spinner) rather than on the
+// first list. When it cannot start, registered external clusters are
+// still operated; with none, its error is the cockpit's.
+func connectCockpit(d *deps) (backend.Backend, error) {
+	b, err := d.backend()
+	if err != nil {
+		return nil, err
+	}
+	r, ok := b.(localRouter)
+	if !ok {
+		return b, nil
+	}
+	if _, err := r.Local(); err != nil {
+		if reg, rerr := d.registry(); rerr == nil {
+			if names, _ := reg.Names(); len(names) > 0 {
+				return b, nil
+			}
+		}
+		return nil, fmt.Errorf("connect to the platform: %w", err)
+	}
+	return b, nil
 }
 
 // isTerminal reports whether a stream of deps is a terminal.

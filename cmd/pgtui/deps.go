@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/external"
 	"github.com/spf13/cobra"
 )
 
@@ -28,6 +30,16 @@ type deps struct {
 	// Now is the clock ages are shown against ("14s ago"); nil is
 	// time.Now, tests pass a fixed one.
 	Now func() time.Time
+	// Registry keeps the registered external clusters; nil where a
+	// command runs without a home (tests over the fake).
+	Registry *external.Registry
+	// LocalCluster reports whether the local platform, if its agent is
+	// running, has a cluster of this name (without starting the agent);
+	// nil knows of none.
+	LocalCluster func(ctx context.Context, name string) bool
+	// ReadSecret reads a line without echo (a password); nil reads it
+	// like any answer.
+	ReadSecret func() (string, error)
 
 	lines *bufio.Reader // In, buffered once so consecutive prompts share it
 }
@@ -45,6 +57,13 @@ func (d *deps) backend() (backend.Backend, error) {
 		return nil, fmt.Errorf("connect to the platform: %w", err)
 	}
 	return b, nil
+}
+
+func (d *deps) registry() (*external.Registry, error) {
+	if d.Registry == nil {
+		return nil, errors.New("external clusters are not available here")
+	}
+	return d.Registry, nil
 }
 
 // printf writes command output; a closed stdout is not worth an error
@@ -86,15 +105,20 @@ func nameArg(args []string, app string) (string, error) {
 	return app, requireApp(app)
 }
 
-var machineIDRE = regexp.MustCompile(`^[0-9a-f]{8}$`)
+// memberRE: local machine ids are 8 hex characters; members of external
+// clusters are named by their operator (n1, db-2): DNS-label characters.
+var memberRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // validateMachineID catches typos before the backend is asked.
 func validateMachineID(id string) error {
-	if !machineIDRE.MatchString(id) {
-		return fmt.Errorf("machine id %q is not valid: machine ids are 8 hex characters (see `pgtui machine list -a NAME`)", id)
+	if !memberRE.MatchString(id) {
+		return fmt.Errorf("machine id %q is not valid: machine ids are 8 hex characters, or an external cluster's member name (see `pgtui status -a NAME`)", id)
 	}
 	return nil
 }
+
+// validateMemberName is validateMachineID for flags naming a member.
+func validateMemberName(id string) error { return validateMachineID(id) }
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 

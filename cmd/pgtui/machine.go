@@ -73,7 +73,7 @@ func runMachineList(ctx context.Context, d *deps, o machineOpts) error {
 	rows := make([][]string, len(st.Machines))
 	for i, m := range st.Machines {
 		rows[i] = []string{m.ID, render.MachineState(m), m.Region, m.VMSize, m.PrivateIP,
-			render.HealthChecks(m.Checks), strconv.Itoa(m.Restarts), m.Created.UTC().Format(time.RFC3339)}
+			render.HealthChecks(m.Checks), strconv.Itoa(m.Restarts), createdText(m.Created)}
 	}
 	return render.Table(d.Out, "", rows, "ID", "Status", "Region", "VM Size", "Private IP", "Health Checks", "Restarts", "Created")
 }
@@ -129,7 +129,7 @@ func runMachineStatus(ctx context.Context, d *deps, o machineOpts, id string) er
 	err = render.VerticalTable(d.Out, "", [][2]string{
 		{"ID", m.ID}, {"Version", strconv.Itoa(m.Version)}, {"Region", m.Region}, {"Desired", m.Desired},
 		{"Status", render.MachineState(m.MachineStatus)}, {"Health Checks", render.HealthChecks(m.Checks)},
-		{"Restarts", strconv.Itoa(m.Restarts)}, {"Created", m.Created.UTC().Format(time.RFC3339)},
+		{"Restarts", strconv.Itoa(m.Restarts)}, {"Created", createdText(m.Created)},
 	})
 	if err != nil {
 		return err

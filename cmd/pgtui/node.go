@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/pgtui/pgtui/nodeimage/checks"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
 	"github.com/pgtui/pgtui/nodeimage/keeper"
+	"github.com/pgtui/pgtui/nodeimage/logring"
 	"github.com/pgtui/pgtui/nodeimage/store"
 	"github.com/spf13/cobra"
 )
@@ -42,7 +45,8 @@ func newNode() *cobra.Command {
 		Args:   cobra.NoArgs,
 		Long: `Runs one node of an HA cluster: postgres on --pg-port under a keeper, a sentinel,
 a proxy to the current leader on --proxy-port, health checks on --health-port
-(GET /health, GET /checks) and Prometheus metrics on --metrics-port (GET /metrics).
+(GET /health open; GET /checks and GET /logs need the cluster's token, see
+docs/ARCHITECTURE.md) and Prometheus metrics on --metrics-port (GET /metrics).
 Passwords come from ` + envSuperuser + `, ` + envAdmin + ` and ` + envRepl + `,
 or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -55,8 +59,11 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 			cfg.Options = cluster.Options{SyncMode: !asyncMode, Strict: strict, MaxLagBytes: maxLag}
 			cfg.Timing = nodeimage.DefaultTiming()
 			cfg.Timing.LeaseTTL, cfg.Timing.Interval, cfg.Timing.Checks = leaseTTL, interval, checkEvery
-			cfg.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
-			cfg.PGLog = prefixWriter(cmd.ErrOrStderr(), "proc=postgres node="+cfg.Name+" ")
+			// Every line goes to stderr and to the ring that GET /logs serves.
+			cfg.Logs = logring.New(logring.DefaultSize)
+			out := io.MultiWriter(cmd.ErrOrStderr(), cfg.Logs)
+			cfg.Log = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			cfg.PGLog = prefixWriter(out, "proc=postgres node="+cfg.Name+" ")
 			return nodeimage.Run(cmd.Context(), cfg)
 		},
 	}
@@ -138,19 +145,11 @@ func defaultDataDir() string {
 func loadSecrets(file string) (keeper.Secrets, error) {
 	vals := map[string]string{}
 	if file != "" {
-		fi, err := os.Stat(file)
+		b, err := readPrivateFile(file, "secrets file")
 		if err != nil {
-			return keeper.Secrets{}, fmt.Errorf("secrets file: %w", err)
+			return keeper.Secrets{}, err
 		}
-		if fi.Mode().Perm()&0o077 != 0 {
-			return keeper.Secrets{}, fmt.Errorf("secrets file %s has mode %04o: run chmod 600 %s", file, fi.Mode().Perm(), file)
-		}
-		fh, err := os.Open(file)
-		if err != nil {
-			return keeper.Secrets{}, fmt.Errorf("secrets file: %w", err)
-		}
-		defer fh.Close()
-		sc := bufio.NewScanner(fh)
+		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() {
 			line := strings.TrimSpace(sc.Text())
 			if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
@@ -168,4 +167,21 @@ func loadSecrets(file string) (keeper.Secrets, error) {
 		return os.Getenv(k)
 	}
 	return keeper.Secrets{SuperuserPassword: get(envSuperuser), AdminPassword: get(envAdmin), ReplPassword: get(envRepl)}, nil
+}
+
+// readPrivateFile reads a file of secrets, refusing one that others can
+// read.
+func readPrivateFile(file, what string) ([]byte, error) {
+	fi, err := os.Stat(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("%s %s has mode %04o: run chmod 600 %s", what, file, fi.Mode().Perm(), file)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return b, nil
 }

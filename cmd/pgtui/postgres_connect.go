@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/external"
 	"github.com/spf13/cobra"
 )
 
@@ -46,13 +48,20 @@ func runPostgresConnect(ctx context.Context, d *deps, app, machine, database, us
 		return err
 	}
 	if machine != "" {
-		if err := backend.ValidateMachineID(machine); err != nil {
+		// A local machine id, or the member name of an external cluster.
+		if err := backend.ValidateMachineID(machine); err != nil && validateMemberName(machine) != nil {
 			return fmt.Errorf("--machine: %w: see `pgtui machine list -a %s`", err, app)
 		}
 	}
 	psql, err := exec.LookPath("psql")
 	if err != nil {
 		return errors.New("psql not found: install it with apt-get install postgresql-client")
+	}
+	if direct, err := directTarget(ctx, d, app, machine); err != nil || direct != nil {
+		if err != nil {
+			return err
+		}
+		return runPSQLDirect(d, psql, direct, database, user, password)
 	}
 	tc, ci, err := openAppTunnel(ctx, d, app)
 	if err != nil {
@@ -86,7 +95,13 @@ func runPostgresConnect(ctx context.Context, d *deps, app, machine, database, us
 	}()
 	defer func() { stop(); <-done }()
 	local := ln.Addr().(*net.TCPAddr).Port
-	args := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(local), "-U", user, "-d", database}
+	return runPSQL(d, psql, []string{"-h", "127.0.0.1", "-p", strconv.Itoa(local), "-U", user, "-d", database},
+		"PGPASSWORD="+password, "PGSSLMODE=disable")
+}
+
+// runPSQL runs psql on the terminal with env added (the password goes
+// there, never on the command line) and passes its exit status through.
+func runPSQL(d *deps, psql string, args []string, env ...string) error {
 	if !d.IsTTY {
 		args = append(args, "-v", "ON_ERROR_STOP=1")
 	}
@@ -94,8 +109,8 @@ func runPostgresConnect(ctx context.Context, d *deps, app, machine, database, us
 	// cancels its query and goes on; killing it would lose the session.
 	c := exec.Command(psql, args...)
 	c.Stdin, c.Stdout, c.Stderr = d.In, d.Out, d.Err
-	c.Env = append(os.Environ(), "PGPASSWORD="+password, "PGSSLMODE=disable", "PGAPPNAME=pgtui-connect")
-	err = c.Run()
+	c.Env = append(append(os.Environ(), env...), "PGAPPNAME=pgtui-connect")
+	err := c.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		return exitError{code: exitCode(ee)}
@@ -104,4 +119,51 @@ func runPostgresConnect(ctx context.Context, d *deps, app, machine, database, us
 		return fmt.Errorf("run psql: %w", err)
 	}
 	return nil
+}
+
+// directConnector is a platform whose nodes this machine reaches without
+// the tunnel (external clusters); nil, nil for a cluster it does not hold.
+type directConnector interface {
+	DirectConnect(ctx context.Context, cluster, machine string) (*external.Direct, error)
+}
+
+func directTarget(ctx context.Context, d *deps, app, machine string) (*external.Direct, error) {
+	b, err := d.backend()
+	if err != nil {
+		return nil, err
+	}
+	dc, ok := b.(directConnector)
+	if !ok {
+		return nil, nil
+	}
+	t, err := dc.DirectConnect(ctx, app, machine)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", app, err)
+	}
+	return t, nil
+}
+
+// runPSQLDirect runs psql on the nodes' proxies (any of them reaches the
+// leader; libpq tries them in turn and keeps a read-write session) over
+// TLS, the password in the environment only.
+func runPSQLDirect(d *deps, psql string, t *external.Direct, database, user, password string) error {
+	if user == "" {
+		user, password = t.User, t.Password
+	}
+	var hosts, ports []string
+	for _, hp := range t.Hosts {
+		h, p, err := net.SplitHostPort(hp)
+		if err != nil {
+			return fmt.Errorf("node address %q: %w", hp, err)
+		}
+		hosts, ports = append(hosts, h), append(ports, p)
+	}
+	conninfo := fmt.Sprintf("host=%s port=%s user=%s dbname=%s sslmode=%s target_session_attrs=any connect_timeout=5",
+		strings.Join(hosts, ","), strings.Join(ports, ","), quoteConninfo(user), quoteConninfo(database), t.SSLMode)
+	return runPSQL(d, psql, []string{conninfo}, "PGPASSWORD="+password)
+}
+
+// quoteConninfo quotes a libpq keyword value.
+func quoteConninfo(v string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 }

@@ -27,7 +27,7 @@ Run without a command to open the cockpit (press ? inside for its keys).`,
 		root.AddCommand(f())
 	}
 	for _, f := range []func(*deps) *cobra.Command{
-		newPostgres, newStatus, newMachine, newScale, newApps, newSecrets, newRun, newLogs, newChecks, newProxy, newDig, newWireguard,
+		newPostgres, newClusters, newStatus, newMachine, newScale, newApps, newSecrets, newRun, newLogs, newChecks, newProxy, newDig, newWireguard,
 	} {
 		root.AddCommand(f(d))
 	}

@@ -81,7 +81,25 @@ func printStatus(w io.Writer, st *backend.ClusterStatus) error {
 	if _, err := fmt.Fprintln(w); err != nil {
 		return err
 	}
+	if st.Platform == "hosts" {
+		return hostTable(w, st.Machines)
+	}
 	return machineTable(w, st.Machines)
+}
+
+// hostTable is the machine rows of a cluster on external hosts: each
+// member's address instead of a region, no restarts or creation time
+// (the engine that runs the nodes keeps those).
+func hostTable(w io.Writer, ms []backend.MachineStatus) error {
+	rows := make([][]string, len(ms))
+	for i, m := range ms {
+		role := m.Role
+		if role == "" {
+			role = "-"
+		}
+		rows[i] = []string{m.ID, strconv.Itoa(m.Version), m.PrivateIP, role, m.State, render.HealthChecks(m.Checks)}
+	}
+	return render.Table(w, "", rows, "ID", "Version", "Address", "Role", "Status", "Health Checks")
 }
 
 // machineTable is the seed's machine rows, with flyctl's headers.
@@ -92,4 +110,13 @@ func machineTable(w io.Writer, ms []backend.MachineStatus) error {
 			render.HealthChecks(m.Checks), strconv.Itoa(m.Restarts), m.Created.UTC().Format(time.RFC3339)}
 	}
 	return render.Table(w, "", rows, "ID", "Version", "Region", "Desired", "Status", "Health Checks", "Restarts", "Created")
+}
+
+// createdText is a machine's creation time, "-" when the platform does
+// not know it (members of external clusters).
+func createdText(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pgtui/pgtui/backend"
 	"github.com/pgtui/pgtui/backend/agent"
 	"github.com/pgtui/pgtui/tunnel"
 )
@@ -28,11 +29,23 @@ func (d *deps) tunnels() (tunnelBackend, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The router hands tunnels to the local platform, the one with a gateway.
+	if r, ok := b.(localRouter); ok {
+		if b, err = r.Local(); err != nil {
+			return nil, fmt.Errorf("connect to the platform: %w", err)
+		}
+	}
 	tb, ok := b.(tunnelBackend)
 	if !ok {
 		return nil, errors.New("this platform has no WireGuard gateway")
 	}
 	return tb, nil
+}
+
+// localRouter is a backend that routes clusters to platforms (the
+// router) and can hand out the local one.
+type localRouter interface {
+	Local() (backend.Backend, error)
 }
 
 // quietLog keeps WireGuard's own messages off the terminal: commands

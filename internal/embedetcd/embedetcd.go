@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pgtui/pgtui/internal/freeport"
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 )
 
@@ -20,7 +21,20 @@ type Server struct {
 	clientURL url.URL
 	peerURL   url.URL
 	etcd      *embed.Etcd
+	tls       *TLS
 }
+
+// TLS is an extra client listener over TLS that requires a client
+// certificate signed by TrustedCA.
+type TLS struct {
+	URL               url.URL // https://host:port
+	CertFile, KeyFile string  // the member's certificate and key (PEM)
+	TrustedCAFile     string  // CA of client certificates (PEM)
+}
+
+// ServeTLS adds a TLS client listener with client-certificate
+// authentication beside the plain one; call it before Start.
+func (s *Server) ServeTLS(t TLS) { s.tls = &t }
 
 // FreeURL returns an http URL on host with a port that was free just now,
 // below the ephemeral range (see freeport): etcd binds it later.
@@ -62,6 +76,12 @@ func (s *Server) Start() error {
 	cfg.ListenPeerUrls = []url.URL{s.peerURL}
 	cfg.AdvertisePeerUrls = []url.URL{s.peerURL}
 	cfg.InitialCluster = "pgtui=" + s.peerURL.String()
+	if s.tls != nil {
+		cfg.ListenClientUrls = append(cfg.ListenClientUrls, s.tls.URL)
+		cfg.AdvertiseClientUrls = append(cfg.AdvertiseClientUrls, s.tls.URL)
+		cfg.ClientTLSInfo = transport.TLSInfo{CertFile: s.tls.CertFile, KeyFile: s.tls.KeyFile,
+			TrustedCAFile: s.tls.TrustedCAFile, ClientCertAuth: true}
+	}
 	cfg.LogLevel = "fatal" // shutdown logs spurious errors; failures surface via Err()
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
@@ -88,5 +108,13 @@ func (s *Server) Stop() {
 	}
 }
 
-// Endpoints are the client URLs.
+// Endpoints are the plain client URLs.
 func (s *Server) Endpoints() []string { return []string{s.clientURL.String()} }
+
+// TLSEndpoints are the TLS client URLs (none without ServeTLS).
+func (s *Server) TLSEndpoints() []string {
+	if s.tls == nil {
+		return nil
+	}
+	return []string{s.tls.URL.String()}
+}

@@ -30,6 +30,7 @@ import (
 	"github.com/pgtui/pgtui/internal/freeport"
 	"github.com/pgtui/pgtui/nodeimage"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
+	"github.com/pgtui/pgtui/nodeimage/nodeapi"
 	"github.com/pgtui/pgtui/nodeimage/proxy"
 	"github.com/pgtui/pgtui/nodeimage/store"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -44,6 +45,10 @@ type Options struct {
 	// that Partition can cut one off. Needs root and iproute2; see
 	// NetnsSupported.
 	Netns bool
+	// EtcdTLS makes etcd also serve TLS with client-certificate
+	// authentication (Cluster.TLS), for clients such as `pgtui clusters
+	// add`; the nodes keep the plain listener.
+	EtcdTLS bool
 }
 
 // Cluster is a running test cluster.
@@ -60,8 +65,10 @@ type Cluster struct {
 	Store      *store.Store
 	Nodes      []*Node
 	Password   string // of every built-in role
-	opts       Options
-	net        *network // nil without Options.Netns
+	// TLS reaches etcd over TLS (Options.EtcdTLS), else nil.
+	TLS  *EtcdTLS
+	opts Options
+	net  *network // nil without Options.Netns
 }
 
 // Node is one `pgtui node` process.
@@ -162,6 +169,12 @@ func (c *Cluster) startEtcd(storeHost string) error {
 		}
 		if srv, err = embedetcd.New(filepath.Join(c.Dir, "etcd"), u, nil); err != nil {
 			return err
+		}
+		if c.opts.EtcdTLS {
+			host := fmt.Sprintf("127.%d.%d.1", 10+int(randByte())%200, 1+int(randByte())%250)
+			if c.TLS, err = makeEtcdTLS(filepath.Join(c.Dir, "tls"), host, srv); err != nil {
+				return fmt.Errorf("etcd certificates: %w", err)
+			}
 		}
 		if err = srv.Start(); err == nil {
 			break
@@ -332,6 +345,9 @@ func (c *Cluster) ProxyURL(n *Node) string {
 func (c *Cluster) DirectURL(n *Node) string {
 	return fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=disable&connect_timeout=3", c.Password, net.JoinHostPort(n.Host, strconv.Itoa(n.PGPort)))
 }
+
+// NodeToken is the bearer token of the nodes' /checks and /logs.
+func (c *Cluster) NodeToken() string { return nodeapi.Token(c.Name, c.Password) }
 
 // Node returns the node with this name.
 func (c *Cluster) Node(name string) *Node {

@@ -190,6 +190,11 @@ type Info struct {
 	// Host is the address others reach this node on; PGPort is postgres.
 	Host   string `json:"host"`
 	PGPort int    `json:"pg_port"`
+	// ProxyPort, HealthPort and MetricsPort: the node's other listeners on
+	// Host, for platforms that find nodes through the store (0: default).
+	ProxyPort   int `json:"proxy_port,omitempty"`
+	HealthPort  int `json:"health_port,omitempty"`
+	MetricsPort int `json:"metrics_port,omitempty"`
 	// Role is what the local postgres is now.
 	Role Role `json:"role"`
 	// Healthy: postgres is running and answering queries.

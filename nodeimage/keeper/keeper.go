@@ -33,14 +33,16 @@ const (
 
 // Config wires a keeper to its postgres, store, lease and proxy.
 type Config struct {
-	Name    string
-	Host    string // address other members reach this postgres on
-	PGPort  int
-	PG      *pg.Instance
-	Store   *store.Store
-	Lease   *store.Lease
-	Proxy   *proxy.Proxy
-	Secrets Secrets
+	Name   string
+	Host   string // address other members reach this postgres on
+	PGPort int
+	// Ports of the node's other listeners, published in Info.
+	ProxyPort, HealthPort, MetricsPort int
+	PG                                 *pg.Instance
+	Store                              *store.Store
+	Lease                              *store.Lease
+	Proxy                              *proxy.Proxy
+	Secrets                            Secrets
 	// Params are extra postgresql.conf settings (memory sizing).
 	Params map[string]string
 	// Interval between reconciliations when nothing wakes the keeper.
@@ -79,7 +81,8 @@ type Keeper struct {
 // New makes a keeper; Run starts it.
 func New(cfg Config) *Keeper {
 	k := &Keeper{cfg: cfg, log: cfg.Log.With("proc", "keeper")}
-	k.info = cluster.Info{Name: cfg.Name, Host: cfg.Host, PGPort: cfg.PGPort, Initialized: cfg.PG.Initialized()}
+	k.info = cluster.Info{Name: cfg.Name, Host: cfg.Host, PGPort: cfg.PGPort, ProxyPort: cfg.ProxyPort, HealthPort: cfg.HealthPort,
+		MetricsPort: cfg.MetricsPort, Initialized: cfg.PG.Initialized()}
 	if k.info.Initialized && !k.isStandbyData() {
 		// A node that starts with primary data may be a leader that just
 		// died and was restarted: hold off as after a step-down, so the

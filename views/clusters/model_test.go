@@ -33,6 +33,19 @@ func TestClustersGolden(t *testing.T) {
 	vt.Golden(t, tm)
 }
 
+// TestClustersHostsGolden: a registered external cluster is listed with
+// its platform.
+func TestClustersHostsGolden(t *testing.T) {
+	f := seeded(t)
+	vt.Seed(t, f, "hosts-db", 3)
+	if err := f.SetPlatform("hosts-db", "hosts"); err != nil {
+		t.Fatal(err)
+	}
+	tm := vt.Run(t, New(vt.Common(f), views.Args{}))
+	vt.WaitFor(t, tm, "hosts-db")
+	vt.Golden(t, tm)
+}
+
 func TestClustersEmpty(t *testing.T) {
 	tm := vt.Run(t, New(vt.Common(fake.New()), views.Args{}))
 	vt.WaitFor(t, tm, "No clusters yet")
@@ -99,11 +112,13 @@ func TestNewKeyWorksWithoutClusters(t *testing.T) {
 }
 
 func TestRows(t *testing.T) {
-	got := rows([]backend.ClusterSummary{{Name: "a", State: "deployed", Region: "iad", Healthy: 1, Machines: 2}})
-	want := []string{"a", "deployed", "iad", "1/2", "-"}
-	for i := range want {
-		if got[0][i] != want[i] {
-			t.Fatalf("rows = %v, want %v", got[0], want)
+	got := rows([]backend.ClusterSummary{{Name: "a", State: "deployed", Region: "iad", Healthy: 1, Machines: 2},
+		{Name: "b", State: "running", Platform: "hosts", Region: "hosts", Healthy: 3, Machines: 3, Leader: "n1"}})
+	for i, want := range [][]string{{"a", "deployed", "local", "iad", "1/2", "-"}, {"b", "running", "hosts", "hosts", "3/3", "n1"}} {
+		for j := range want {
+			if got[i][j] != want[j] {
+				t.Fatalf("rows = %v, want %v", got[i], want)
+			}
 		}
 	}
 	var _ tea.Model = (*vt.Host)(nil)

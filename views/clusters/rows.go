@@ -7,7 +7,7 @@ import (
 )
 
 // columns are the list's headers.
-var columns = []string{"Name", "State", "Region", "Healthy", "Leader"}
+var columns = []string{"Name", "State", "Platform", "Region", "Healthy", "Leader"}
 
 // rows turns clusters into table rows.
 func rows(cs []backend.ClusterSummary) [][]string {
@@ -17,7 +17,11 @@ func rows(cs []backend.ClusterSummary) [][]string {
 		if leader == "" {
 			leader = "-"
 		}
-		out[i] = []string{c.Name, c.State, c.Region, fmt.Sprintf("%d/%d", c.Healthy, c.Machines), leader}
+		platform := c.Platform
+		if platform == "" {
+			platform = "local"
+		}
+		out[i] = []string{c.Name, c.State, platform, c.Region, fmt.Sprintf("%d/%d", c.Healthy, c.Machines), leader}
 	}
 	return out
 }

@@ -66,12 +66,16 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 
 // enable switches the machine and scale keys on or off for what is
 // selected, so help never offers what cannot be done.
-func (k *KeyMap) enable(m *machineSel, machines int) {
+// On a cluster of external hosts (owned) the lifecycle keys stay off:
+// the engine that runs its nodes owns them.
+func (k *KeyMap) enable(m *machineSel, machines int, owned bool) {
 	running := m != nil && m.running
 	k.PSQLHere.SetEnabled(running)
-	k.Start.SetEnabled(m != nil && !running)
-	k.Stop.SetEnabled(running)
-	k.Kill.SetEnabled(running)
-	k.ScaleUp.SetEnabled(machines > 0 && machines < maxMachines)
-	k.ScaleDown.SetEnabled(machines > minMachines)
+	k.Start.SetEnabled(!owned && m != nil && !running)
+	k.Stop.SetEnabled(!owned && running)
+	k.Kill.SetEnabled(!owned && running)
+	k.ScaleUp.SetEnabled(!owned && machines > 0 && machines < maxMachines)
+	k.ScaleDown.SetEnabled(!owned && machines > minMachines)
+	k.Restart.SetEnabled(!owned)
+	k.Destroy.SetEnabled(!owned)
 }

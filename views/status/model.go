@@ -51,7 +51,7 @@ func New(c views.Common, args views.Args) *Model {
 		table: views.Table{Theme: c.Theme, Columns: columns},
 		poll:  views.Poller{PaneID: c.PaneID, Every: RefreshEvery}}
 	m.table.CellStyle = m.cellStyle
-	m.keys.enable(nil, 0)
+	m.keys.enable(nil, 0, false)
 	return m
 }
 
@@ -124,8 +124,14 @@ func (m *Model) onResult(r views.ResultMsg) tea.Cmd {
 			return tea.Batch(next, views.Err(msg.err))
 		}
 		m.st = msg.st
-		m.table.SetRows(rows(msg.st.Machines, m.c.Clock()))
-		m.keys.enable(m.selected(), len(msg.st.Machines))
+		if m.hosts() {
+			m.table.Columns = hostColumns
+			m.table.SetRows(hostRows(msg.st.Machines))
+		} else {
+			m.table.Columns = columns
+			m.table.SetRows(rows(msg.st.Machines, m.c.Clock()))
+		}
+		m.keys.enable(m.selected(), len(msg.st.Machines), m.hosts())
 		return next
 	}
 	return nil
@@ -150,10 +156,10 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(k, m.keys.Up):
 		m.table.Up()
-		m.keys.enable(m.selected(), m.machines())
+		m.keys.enable(m.selected(), m.machines(), m.hosts())
 	case key.Matches(k, m.keys.Down):
 		m.table.Down()
-		m.keys.enable(m.selected(), m.machines())
+		m.keys.enable(m.selected(), m.machines(), m.hosts())
 	case key.Matches(k, m.keys.Refresh):
 		if !m.poll.Busy() {
 			return m.poll.Fetch(fetch(m.c.Backend, m.cluster))
@@ -180,6 +186,9 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 	}
 	return nil
 }
+
+// hosts: the cluster runs on external hosts (`pgtui clusters add`).
+func (m *Model) hosts() bool { return m.st != nil && m.st.Platform == "hosts" }
 
 func (m *Model) machines() int {
 	if m.st == nil {
@@ -236,6 +245,9 @@ func (m *Model) header() string {
 		{"Leader", leaderText(st.Leader)},
 		{"Sync standby", standby(st)},
 		{"Instances", render.Instances(st.Deployment)},
+	}
+	if m.hosts() {
+		kv = append(kv, [2]string{"Platform", "external hosts (their engine owns the nodes' lifecycle)"})
 	}
 	lines := []string{t.Header.Render(st.Name)}
 	for _, p := range kv {

@@ -47,6 +47,24 @@ func TestStatusDestroyDialogGolden(t *testing.T) {
 	vt.Golden(t, tm)
 }
 
+// TestStatusHostsGolden: a cluster on external hosts shows its members'
+// addresses and offers no lifecycle keys.
+func TestStatusHostsGolden(t *testing.T) {
+	f := seeded(t, 3)
+	if err := f.SetPlatform(name, "hosts"); err != nil {
+		t.Fatal(err)
+	}
+	tm := vt.Run(t, New(vt.Common(f), views.Args{Cluster: name}))
+	vt.WaitFor(t, tm, "external hosts")
+	vt.Golden(t, tm)
+	m := loaded(t, f)
+	for _, k := range []string{"+", "-", "R", "D", "S", "s", "K"} {
+		if _, cmd := m.Update(vt.Key(k)); cmd != nil || m.modal.Active() {
+			t.Fatalf("key %s offered a lifecycle action on an external cluster", k)
+		}
+	}
+}
+
 // loaded is a status pane with its first result applied.
 func loaded(t *testing.T, f *fake.Backend) *Model {
 	t.Helper()

@@ -10,7 +10,11 @@ import (
 // columns are the machine table's headers.
 var columns = []string{"ID", "Region", "Role", "State", "Checks", "Lag", "Conns", "Restarts", "Uptime"}
 
-// roleCol is the column the leader is highlighted in.
+// hostColumns are the headers for a cluster on external hosts: each
+// member's address instead of a region, no restarts or uptime.
+var hostColumns = []string{"ID", "Address", "Role", "State", "Checks", "Lag", "Conns"}
+
+// roleCol is the column the leader is highlighted in (both layouts).
 const roleCol = 2
 
 // rows turns machines into table rows; now dates the uptimes.
@@ -37,6 +41,21 @@ func rows(ms []backend.MachineStatus, now time.Time) [][]string {
 			conns = fmt.Sprint(m.Connections)
 		}
 		out[i] = []string{m.ID, m.Region, role, m.State, checks, lag, conns, fmt.Sprint(m.Restarts), uptime}
+	}
+	return out
+}
+
+// hostRows turns the members of a cluster on external hosts into rows.
+func hostRows(ms []backend.MachineStatus) [][]string {
+	full := rows(ms, time.Time{})
+	out := make([][]string, len(ms))
+	for i, m := range ms {
+		addr := m.PrivateIP
+		if addr == "" {
+			addr = "-"
+		}
+		r := full[i] // ID Region Role State Checks Lag Conns Restarts Uptime
+		out[i] = []string{r[0], addr, r[2], r[3], r[4], r[5], r[6]}
 	}
 	return out
 }

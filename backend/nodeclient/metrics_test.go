@@ -1,4 +1,4 @@
-package agent
+package nodeclient
 
 import (
 	"context"
@@ -19,7 +19,7 @@ func TestProduceNeverWaitsForTheReader(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		produce(ctx, time.Millisecond, func(context.Context) (int, bool) {
+		Produce(ctx, time.Millisecond, func(context.Context) (int, bool) {
 			taken++
 			return taken, taken < 50
 		}, out)
@@ -40,7 +40,7 @@ func TestProduceEndsWithItsContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := make(chan int, 1)
 	n := 0
-	produce(ctx, time.Millisecond, func(context.Context) (int, bool) {
+	Produce(ctx, time.Millisecond, func(context.Context) (int, bool) {
 		if n++; n == 3 {
 			cancel()
 		}
@@ -53,18 +53,18 @@ func TestProduceEndsWithItsContext(t *testing.T) {
 
 func TestDeriveTPS(t *testing.T) {
 	at := time.Unix(1000, 0)
-	c := Cluster{Machines: []*Machine{{ID: "a", Region: "iad"}, {ID: "b", Region: "iad"}, {ID: "c", Region: "iad"}, {ID: "d", Region: "iad"}}}
-	prev := map[string]sample{
-		"a": {at: at, xacts: 100, up: true},
-		"b": {at: at, xacts: 500, up: true},
-		"c": {at: at, xacts: 1, up: true},
+	c := []Target{{ID: "a", Region: "iad"}, {ID: "b", Region: "iad"}, {ID: "c", Region: "iad"}, {ID: "d", Region: "iad"}}
+	prev := map[string]Sample{
+		"a": {At: at, Xacts: 100, Up: true},
+		"b": {At: at, Xacts: 500, Up: true},
+		"c": {At: at, Xacts: 1, Up: true},
 	}
-	cur := map[string]sample{
-		"a": {at: at.Add(2 * time.Second), xacts: 300, connections: 4, lagSeconds: 0.5, sizeBytes: 8 << 20, up: true},
-		"b": {at: at.Add(2 * time.Second), xacts: 10, up: true}, // restarted: counters reset
-		"d": {at: at.Add(2 * time.Second), xacts: 10, up: true}, // no earlier reading
+	cur := map[string]Sample{
+		"a": {At: at.Add(2 * time.Second), Xacts: 300, Connections: 4, LagSeconds: 0.5, SizeBytes: 8 << 20, Up: true},
+		"b": {At: at.Add(2 * time.Second), Xacts: 10, Up: true}, // restarted: counters reset
+		"d": {At: at.Add(2 * time.Second), Xacts: 10, Up: true}, // no earlier reading
 	}
-	got := derive(c, prev, cur)
+	got := Derive(c, prev, cur)
 	want := []backend.MachineMetrics{
 		{Machine: "a", Region: "iad", Up: true, TPS: 100, Connections: 4, LagSeconds: 0.5, SizeBytes: 8 << 20},
 		{Machine: "b", Region: "iad", Up: true},

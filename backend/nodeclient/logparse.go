@@ -1,4 +1,4 @@
-package agent
+package nodeclient
 
 import (
 	"strings"
@@ -7,10 +7,10 @@ import (
 	"github.com/pgtui/pgtui/backend"
 )
 
-// parseLogLine turns a line of a machine's log file into a LogLine. The
+// ParseLogLine turns a line of a machine's log file into a LogLine. The
 // node writes slog text (`time=… level=INFO msg="…" proc=keeper …`) and
 // passes postgres's own lines through as `proc=postgres node=… <ts> [pid] LOG:  …`.
-func parseLogLine(line string) backend.LogLine {
+func ParseLogLine(line string) backend.LogLine {
 	if rest, ok := strings.CutPrefix(line, "proc=postgres "); ok {
 		return parsePostgresLine(rest)
 	}
