@@ -22,7 +22,8 @@ export DEBIAN_FRONTEND=noninteractive
 printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
 chmod 755 /usr/sbin/policy-rc.d
 
-# dpkg leaves out what a database server in a container never reads.
+# dpkg leaves out what a database server in a container never reads
+# (not /usr/share/postgresql/*/man: update-alternatives needs those).
 # JIT: Debian's postgresql-15 depends on libllvm14 (about 110 MB) for its
 # JIT provider; without llvmjit.so, PostgreSQL runs with JIT unavailable
 # (documented behaviour of jit_provider), which suits an OLTP node anyway.

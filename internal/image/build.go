@@ -90,6 +90,9 @@ func Build(ctx context.Context, o Options) (Result, error) {
 	}
 	res.BaseCached = cached
 
+	if err := os.MkdirAll(filepath.Dir(o.Out), 0o755); err != nil {
+		return Result{}, fmt.Errorf("image: %w", err)
+	}
 	work, err := os.MkdirTemp(filepath.Dir(o.Out), ".image-")
 	if err != nil {
 		return Result{}, fmt.Errorf("image: work dir: %w", err)
@@ -128,9 +131,6 @@ func Build(ctx context.Context, o Options) (Result, error) {
 		return Result{}, err
 	}
 	res.ImageID = id
-	if err := os.MkdirAll(filepath.Dir(o.Out), 0o755); err != nil {
-		return Result{}, fmt.Errorf("image: %w", err)
-	}
 	tmp := o.Out + ".tmp"
 	if err := tarDir(layout, tmp, o.Created); err != nil {
 		os.Remove(tmp)
