@@ -1,0 +1,299 @@
+package image
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pgtui/pgtui/internal/embedetcd"
+	"github.com/pgtui/pgtui/internal/password"
+	"github.com/pgtui/pgtui/nodeimage"
+	"github.com/pgtui/pgtui/nodeimage/store"
+)
+
+// TestHostsImageNode builds the image (make image's code), loads it into
+// Podman and runs one node from it in a network namespace of its own,
+// against a real etcd on the test's bridge: the node's postgres becomes
+// the leader and takes a write through the node's :5432 proxy.
+func TestHostsImageNode(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("building the image (debootstrap, chroot) and running it with podman need root")
+	}
+	for _, tool := range append([]string{"podman", "ip"}, Tools...) {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found: run `make image-deps` (make test does): %v", tool, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+
+	start := time.Now()
+	archive, err := Ensure(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("image built in %s: %s", time.Since(start).Round(100*time.Millisecond), archive)
+	start = time.Now()
+	ref, err := PodmanLoad(ctx, archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("podman load took %s: image %.12s", time.Since(start).Round(100*time.Millisecond), ref)
+	checkImageConfig(t, ctx, ref)
+
+	nw := newTestNet(t)
+	// etcd listens on the test bridge's own address, so fixed ports
+	// collide with nothing.
+	clientURL := url.URL{Scheme: "http", Host: net.JoinHostPort(nw.bridgeAddr(), "2379")}
+	peerURL := url.URL{Scheme: "http", Host: net.JoinHostPort(nw.bridgeAddr(), "2380")}
+	etcd, err := embedetcd.New(t.TempDir(), clientURL, &peerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := etcd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(etcd.Stop)
+
+	data := filepath.Join(t.TempDir(), "data")
+	if err := PrepareDataDir(data); err != nil {
+		t.Fatal(err)
+	}
+	secrets := map[string]string{}
+	for _, k := range []string{"PGTUI_SUPERUSER_PASSWORD", "PGTUI_ADMIN_PASSWORD", "PGTUI_REPL_PASSWORD"} {
+		pw, err := password.Generate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets[k] = pw
+		t.Setenv(k, pw)
+	}
+
+	const member, clusterName = "n1", "imagetest"
+	name := "pgtui-image-test-" + nw.tag
+	logPath := filepath.Join(t.TempDir(), "node.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := NodeCmd(ctx, ref, NodeOptions{
+		Name: name, Netns: nw.ns, DataDir: data,
+		Env:  []string{"PGTUI_SUPERUSER_PASSWORD", "PGTUI_ADMIN_PASSWORD", "PGTUI_REPL_PASSWORD"},
+		Args: []string{"--name", member, "--cluster", clusterName, "--listen", nw.nodeAddr(), "--etcd-endpoints", clientURL.String()},
+	})
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	t.Logf("podman %s", strings.Join(cmd.Args[1:], " "))
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("podman run: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		// Runs before the network and etcd go (cleanups run last first).
+		rmCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := Remove(rmCtx, name); err != nil {
+			t.Error(err)
+		}
+		select {
+		case <-exited:
+		case <-rmCtx.Done():
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		logFile.Close()
+		if t.Failed() {
+			t.Logf("node log (last lines):\n%s", tailFile(logPath, 60))
+		}
+	})
+
+	cli, err := nodeimage.NewEtcdClient([]string{clientURL.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	st := store.New(cli, clusterName)
+	start = time.Now()
+	err = waitFor(ctx, exited, 3*time.Minute, func(ctx context.Context) (bool, error) {
+		lk, err := st.Leader(ctx)
+		if err != nil || lk.Holder != member {
+			return false, nil
+		}
+		d, _, err := st.ClusterData(ctx)
+		return err == nil && d != nil && d.Leader == member, nil
+	})
+	if err != nil {
+		t.Fatalf("waiting for %s to lead: %v", member, err)
+	}
+	t.Logf("node in the container leads after %s", time.Since(start).Round(100*time.Millisecond))
+
+	dsn := fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=require&connect_timeout=5",
+		url.QueryEscape(secrets["PGTUI_SUPERUSER_PASSWORD"]), net.JoinHostPort(nw.nodeAddr(), "5432"))
+	var server string
+	err = waitFor(ctx, exited, time.Minute, func(ctx context.Context) (bool, error) {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			return false, nil // the proxy routes once the leader is up
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "CREATE TABLE IF NOT EXISTS image_test (id int PRIMARY KEY, at timestamptz DEFAULT now())"); err != nil {
+			return false, fmt.Errorf("create table: %w", err)
+		}
+		var id int
+		if err := conn.QueryRow(ctx, "INSERT INTO image_test (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET at = now() RETURNING id").Scan(&id); err != nil {
+			return false, fmt.Errorf("insert: %w", err)
+		}
+		if err := conn.QueryRow(ctx, "SELECT current_setting('data_directory') || ' ' || version()").Scan(&server); err != nil {
+			return false, fmt.Errorf("select: %w", err)
+		}
+		return id == 1, nil
+	})
+	if err != nil {
+		t.Fatalf("write through %s:5432: %v", nw.nodeAddr(), err)
+	}
+	t.Logf("wrote through the proxy: %s", server)
+	if !strings.HasPrefix(server, DataDir+"/") || !strings.Contains(server, "PostgreSQL "+PGMajor+".") {
+		t.Errorf("server %q: want data under %s and PostgreSQL %s", server, DataDir, PGMajor)
+	}
+
+	// The node runs as postgres (999), never root; its data is on the
+	// volume, owned by 999.
+	out, err := exec.CommandContext(ctx, "podman", "exec", name, "id", "-u").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != fmt.Sprint(UID) {
+		t.Errorf("podman exec %s id -u: %q, %v; want %d", name, out, err, UID)
+	}
+	if uid, err := ownerOf(filepath.Join(data, "pgdata", "PG_VERSION")); err != nil || uid != UID {
+		t.Errorf("volume data owned by %d (%v), want %d", uid, err, UID)
+	}
+
+	// A clean stop: SIGTERM to the node, which stops postgres and exits.
+	start = time.Now()
+	if out, err := exec.CommandContext(ctx, "podman", "stop", "--time", "30", name).CombinedOutput(); err != nil {
+		t.Fatalf("podman stop %s: %v\n%s", name, err, out)
+	}
+	select {
+	case err := <-exited:
+		exited <- err // for the cleanup
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Errorf("podman run: %v", err)
+		}
+		t.Logf("podman stop took %s (podman run: %v)", time.Since(start).Round(100*time.Millisecond), err)
+	case <-ctx.Done():
+		t.Fatal("podman run did not return after podman stop")
+	}
+	if _, err := os.Stat(filepath.Join(data, "pgdata", "postmaster.pid")); err == nil {
+		t.Errorf("postmaster.pid left in the volume: postgres was not shut down cleanly")
+	}
+}
+
+// waitFor polls cond until it holds, returns an error, the node's podman
+// run exits, or timeout passes.
+func waitFor(ctx context.Context, exited chan error, timeout time.Duration, cond func(context.Context) (bool, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
+		ok, err := cond(cctx)
+		ccancel()
+		if err != nil || ok {
+			return err
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			return fmt.Errorf("podman run exited: %v", err)
+		case <-ctx.Done():
+			return fmt.Errorf("not within %s: %w", timeout, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// checkImageConfig compares what Podman reports of the loaded image with
+// the config the package defines (and the Dockerfile repeats).
+func checkImageConfig(t *testing.T, ctx context.Context, ref string) {
+	t.Helper()
+	out, err := exec.CommandContext(ctx, "podman", "image", "inspect", ref).Output()
+	if err != nil {
+		t.Fatalf("podman image inspect %s: %v", ref, err)
+	}
+	var imgs []struct {
+		Config struct {
+			User         string
+			Entrypoint   []string
+			Cmd          []string
+			Env          []string
+			ExposedPorts map[string]struct{}
+			Volumes      map[string]struct{}
+			Labels       map[string]string
+		}
+		RepoTags []string
+	}
+	if err := json.Unmarshal(out, &imgs); err != nil || len(imgs) != 1 {
+		t.Fatalf("podman image inspect: %v (%d images)", err, len(imgs))
+	}
+	c := imgs[0].Config
+	if c.User != User || !reflect.DeepEqual(c.Entrypoint, Entrypoint) || len(c.Cmd) != 0 || !reflect.DeepEqual(c.Env, Env) {
+		t.Errorf("image config: user %q entrypoint %q cmd %q env %q; want %q %q none %q", c.User, c.Entrypoint, c.Cmd, c.Env, User, Entrypoint, Env)
+	}
+	var ports []string
+	for p := range c.ExposedPorts {
+		ports = append(ports, p)
+	}
+	sort.Strings(ports)
+	if !reflect.DeepEqual(ports, Ports) {
+		t.Errorf("exposed ports %v, want %v", ports, Ports)
+	}
+	if _, ok := c.Volumes[DataDir]; !ok || len(c.Volumes) != 1 {
+		t.Errorf("volumes %v, want %s", c.Volumes, DataDir)
+	}
+	for _, k := range []string{"org.opencontainers.image.version", "org.opencontainers.image.revision", "org.opencontainers.image.source"} {
+		if c.Labels[k] == "" {
+			t.Errorf("label %s missing: %v", k, c.Labels)
+		}
+	}
+	t.Logf("image %v: labels %v", imgs[0].RepoTags, c.Labels)
+}
+
+func ownerOf(path string) (int, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return -1, err
+	}
+	return int(fi.Sys().(*syscall.Stat_t).Uid), nil
+}
+
+func tailFile(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	var lines []string
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
