@@ -83,7 +83,7 @@ func Labels(version, revision string) map[string]string {
 func umociConfigArgs(version, revision, created string) []string {
 	args := []string{"--clear=config.cmd", "--clear=config.entrypoint", "--clear=config.env",
 		"--clear=config.exposedports", "--clear=config.volume", "--clear=config.labels",
-		"--config.user", User, "--config.workingdir", "/"}
+		"--config.user", User}
 	for _, e := range Entrypoint {
 		args = append(args, "--config.entrypoint", e)
 	}
