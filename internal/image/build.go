@@ -665,8 +665,9 @@ func copyLayout(src, dst string) error {
 
 // nameImage gives the layout's one manifest the names loaders read:
 // org.opencontainers.image.ref.name (Podman, skopeo) and
-// io.containerd.image.name (Docker, containerd's ctr). It returns the
-// config digest, the image ID once loaded.
+// io.containerd.image.name (Docker, containerd's ctr), and writes the
+// docker-archive manifest.json. It returns the config digest, the image
+// ID once loaded.
 func nameImage(layout, tag string) (string, error) {
 	path := filepath.Join(layout, "index.json")
 	b, err := os.ReadFile(path)
@@ -702,13 +703,34 @@ func nameImage(layout, tag string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	type descriptor struct {
+		Digest string `json:"digest"`
+	}
 	var manifest struct {
-		Config struct {
-			Digest string `json:"digest"`
-		} `json:"config"`
+		Config descriptor   `json:"config"`
+		Layers []descriptor `json:"layers"`
 	}
 	if err := json.Unmarshal(man, &manifest); err != nil {
 		return "", fmt.Errorf("image: manifest %s: %w", digest, err)
+	}
+	// manifest.json, as `docker save` writes it beside the OCI layout, so
+	// that loaders of the older docker-archive format (Docker before 25)
+	// take the same archive.
+	blob := func(d string) string { return "blobs/" + strings.Replace(d, ":", "/", 1) }
+	legacy := []map[string]any{{
+		"Config":   blob(manifest.Config.Digest),
+		"RepoTags": []string{full},
+		"Layers":   []string{},
+	}}
+	for _, l := range manifest.Layers {
+		legacy[0]["Layers"] = append(legacy[0]["Layers"].([]string), blob(l.Digest))
+	}
+	lb, err := json.Marshal(legacy)
+	if err != nil {
+		return "", fmt.Errorf("image: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(layout, "manifest.json"), lb, 0o644); err != nil {
+		return "", fmt.Errorf("image: %w", err)
 	}
 	return manifest.Config.Digest, nil
 }

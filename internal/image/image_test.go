@@ -55,6 +55,12 @@ func TestHostsImageNode(t *testing.T) {
 	}
 	t.Logf("podman load took %s: image %.12s", time.Since(start).Round(100*time.Millisecond), ref)
 	checkImageConfig(t, ctx, ref)
+	// The same archive read as a docker-archive (its manifest.json, what
+	// Docker before 25 loads) gives the same image.
+	out, err := exec.CommandContext(ctx, "podman", "pull", "--quiet", "docker-archive:"+archive).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != ref {
+		t.Errorf("podman pull docker-archive:%s: %s %v; want image %s", archive, out, err, ref)
+	}
 
 	nw := newTestNet(t)
 	// etcd listens on the test bridge's own address, so fixed ports
@@ -173,7 +179,7 @@ func TestHostsImageNode(t *testing.T) {
 
 	// The node runs as postgres (999), never root; its data is on the
 	// volume, owned by 999.
-	out, err := exec.CommandContext(ctx, "podman", "exec", name, "id", "-u").CombinedOutput()
+	out, err = exec.CommandContext(ctx, "podman", "exec", name, "id", "-u").CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != fmt.Sprint(UID) {
 		t.Errorf("podman exec %s id -u: %q, %v; want %d", name, out, err, UID)
 	}
