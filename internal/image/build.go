@@ -342,8 +342,11 @@ func ensureBase(ctx context.Context, o Options, key string, script []byte, sourc
 		_, err := os.Stat(filepath.Join(dir, "ok"))
 		return err == nil
 	}
+	defer pruneCache(o, key)
 	if done() {
 		fmt.Fprintf(o.Log, "image: base %s from the cache (%s)\n", key, dir)
+		now := time.Now()
+		_ = os.Chtimes(filepath.Join(dir, "ok"), now, now) // last use, for pruneCache
 		return dir, true, nil
 	}
 	if err := os.MkdirAll(o.CacheDir, 0o755); err != nil {
@@ -377,6 +380,34 @@ func ensureBase(ctx context.Context, o Options, key string, script []byte, sourc
 		return "", false, fmt.Errorf("image: cache: %w", err)
 	}
 	return dir, false, nil
+}
+
+// cacheMaxAge is how long a base nobody builds from stays cached.
+const cacheMaxAge = 14 * 24 * time.Hour
+
+// pruneCache removes the bases (other than keep) not used for
+// cacheMaxAge, skipping any that a build holds locked.
+func pruneCache(o Options, keep string) {
+	oks, _ := filepath.Glob(filepath.Join(o.CacheDir, "*", "ok"))
+	for _, ok := range oks {
+		dir := filepath.Dir(ok)
+		key := filepath.Base(dir)
+		fi, err := os.Stat(ok)
+		if key == keep || err != nil || time.Since(fi.ModTime()) < cacheMaxAge {
+			continue
+		}
+		lock, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			if err := os.RemoveAll(dir); err == nil {
+				os.Remove(dir + ".lock")
+				fmt.Fprintf(o.Log, "image: removed base %s, unused since %s\n", key, fi.ModTime().UTC().Format(time.DateOnly))
+			}
+		}
+		lock.Close()
+	}
 }
 
 // flock takes an exclusive lock on f, giving up when ctx ends.
