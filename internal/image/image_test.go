@@ -91,51 +91,131 @@ func TestHostsImageNode(t *testing.T) {
 	}
 
 	const member, clusterName = "n1", "imagetest"
-	name := "pgtui-image-test-" + nw.tag
-	logPath := filepath.Join(t.TempDir(), "node.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := NodeCmd(ctx, ref, NodeOptions{
-		Name: name, Netns: nw.ns, DataDir: data,
-		Env:  []string{"PGTUI_SUPERUSER_PASSWORD", "PGTUI_ADMIN_PASSWORD", "PGTUI_REPL_PASSWORD"},
-		Args: []string{"--name", member, "--cluster", clusterName, "--listen", nw.nodeAddr(), "--etcd-endpoints", clientURL.String()},
-	})
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	t.Logf("podman %s", strings.Join(cmd.Args[1:], " "))
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("podman run: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		// Runs before the network and etcd go (cleanups run last first).
-		rmCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := Remove(rmCtx, name); err != nil {
-			t.Error(err)
-		}
-		select {
-		case <-exited:
-		case <-rmCtx.Done():
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		logFile.Close()
-		if t.Failed() {
-			t.Logf("node log (last lines):\n%s", tailFile(logPath, 60))
-		}
-	})
-
+	nodeArgs := []string{"--name", member, "--cluster", clusterName, "--listen", nw.nodeAddr(), "--etcd-endpoints", clientURL.String()}
 	cli, err := nodeimage.NewEtcdClient([]string{clientURL.String()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cli.Close()
 	st := store.New(cli, clusterName)
-	start = time.Now()
-	err = waitFor(ctx, exited, 3*time.Minute, func(ctx context.Context) (bool, error) {
+	dsn := fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=require&connect_timeout=5",
+		url.QueryEscape(secrets["PGTUI_SUPERUSER_PASSWORD"]), net.JoinHostPort(nw.nodeAddr(), "5432"))
+
+	// 1. NodeCmd (the API the hosts harness uses): a new node initdbs
+	// on the empty volume, leads, takes a write.
+	name := "pgtui-image-test-" + nw.tag
+	cmd := NodeCmd(ctx, ref, NodeOptions{
+		Name: name, Netns: nw.ns, DataDir: data,
+		Env:  []string{"PGTUI_SUPERUSER_PASSWORD", "PGTUI_ADMIN_PASSWORD", "PGTUI_REPL_PASSWORD"},
+		Args: nodeArgs,
+	})
+	t.Logf("%s", strings.Join(cmd.Args, " "))
+	exited := startContainer(t, name, cmd)
+	server := leadAndWrite(t, ctx, st, member, dsn, exited, 1)
+	t.Logf("wrote through the proxy: %s", server)
+	if !strings.HasPrefix(server, DataDir+"/") || !strings.Contains(server, "PostgreSQL "+PGMajor+".") {
+		t.Errorf("server %q: want data under %s and PostgreSQL %s", server, DataDir, PGMajor)
+	}
+	// The node runs as postgres (999), never root; its data is on the
+	// volume, owned by 999.
+	out, err = exec.CommandContext(ctx, "podman", "exec", name, "id", "-u").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != fmt.Sprint(UID) {
+		t.Errorf("podman exec %s id -u: %q, %v; want %d", name, out, err, UID)
+	}
+	if uid, err := ownerOf(filepath.Join(data, "pgdata", "PG_VERSION")); err != nil || uid != UID {
+		t.Errorf("volume data owned by %d (%v), want %d", uid, err, UID)
+	}
+	// A clean stop: SIGTERM to the node, which stops postgres and exits.
+	stopContainer(t, ctx, exited, "podman", "stop", "--time", "30", name)
+	if _, err := os.Stat(filepath.Join(data, "pgdata", "postmaster.pid")); err == nil {
+		t.Errorf("postmaster.pid left in the volume: postgres was not shut down cleanly")
+	}
+
+	// 2. The systemd unit of docs/DEPLOY.md, its commands run as systemd
+	// would with this node.env: the node restarts on the same volume,
+	// leads again and still has the first write.
+	unitName := name + "-unit"
+	env := map[string]string{
+		"PGTUI_IMAGE":        ref,
+		"PGTUI_NETWORK":      "ns:/run/netns/" + nw.ns,
+		"PGTUI_DATA":         data,
+		"PGTUI_NODE_ARGS":    strings.Join(nodeArgs, " "),
+		"PGTUI_PODMAN_FLAGS": strings.Join(HostFlags(), " "),
+	}
+	unit, err := readUnit(filepath.Join(root(t), "nodeimage", "pgtui-node.service"), unitName, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pre := range unit["ExecStartPre"] {
+		if out, err := exec.CommandContext(ctx, pre[0], pre[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("ExecStartPre %q: %v\n%s", pre, err, out)
+		}
+	}
+	if len(unit["ExecStart"]) != 1 || len(unit["ExecStop"]) != 1 {
+		t.Fatalf("unit: want one ExecStart and one ExecStop: %q", unit)
+	}
+	startCmd := unit["ExecStart"][0]
+	t.Logf("ExecStart: %s", strings.Join(startCmd, " "))
+	exited = startContainer(t, unitName, exec.CommandContext(ctx, startCmd[0], startCmd[1:]...))
+	leadAndWrite(t, ctx, st, member, dsn, exited, 2)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	err = conn.QueryRow(ctx, "SELECT count(*) FROM image_test").Scan(&n)
+	conn.Close(ctx)
+	if err != nil || n != 2 {
+		t.Errorf("rows after the restart on the same volume: %d (%v), want 2", n, err)
+	}
+	stop := unit["ExecStop"][0]
+	stopContainer(t, ctx, exited, stop...)
+}
+
+// startContainer starts a podman run command (output to a log shown if
+// the test fails) and removes its container when the test ends, before
+// the network and etcd go (cleanups run last first), even on failure.
+func startContainer(t *testing.T, name string, cmd *exec.Cmd) chan error {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), name+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		t.Fatalf("podman run: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		rmCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := Remove(rmCtx, name); err != nil {
+			t.Error(err)
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+		case <-rmCtx.Done():
+			_ = cmd.Process.Kill()
+		}
+		logFile.Close()
+		if t.Failed() {
+			t.Logf("%s log (last lines):\n%s", name, tailFile(logPath, 60))
+		}
+	})
+	return exited
+}
+
+// leadAndWrite waits until member holds the leader key and the cluster
+// data names it, then until a row with id can be written through the
+// proxy; it returns the server's data directory and version.
+func leadAndWrite(t *testing.T, ctx context.Context, st *store.Store, member, dsn string, exited chan error, id int) string {
+	t.Helper()
+	start := time.Now()
+	err := waitFor(ctx, exited, 3*time.Minute, func(ctx context.Context) (bool, error) {
 		lk, err := st.Leader(ctx)
 		if err != nil || lk.Holder != member {
 			return false, nil
@@ -146,10 +226,7 @@ func TestHostsImageNode(t *testing.T) {
 	if err != nil {
 		t.Fatalf("waiting for %s to lead: %v", member, err)
 	}
-	t.Logf("node in the container leads after %s", time.Since(start).Round(100*time.Millisecond))
-
-	dsn := fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=require&connect_timeout=5",
-		url.QueryEscape(secrets["PGTUI_SUPERUSER_PASSWORD"]), net.JoinHostPort(nw.nodeAddr(), "5432"))
+	t.Logf("the node in the container leads after %s", time.Since(start).Round(100*time.Millisecond))
 	var server string
 	err = waitFor(ctx, exited, time.Minute, func(ctx context.Context) (bool, error) {
 		conn, err := pgx.Connect(ctx, dsn)
@@ -160,37 +237,27 @@ func TestHostsImageNode(t *testing.T) {
 		if _, err := conn.Exec(ctx, "CREATE TABLE IF NOT EXISTS image_test (id int PRIMARY KEY, at timestamptz DEFAULT now())"); err != nil {
 			return false, fmt.Errorf("create table: %w", err)
 		}
-		var id int
-		if err := conn.QueryRow(ctx, "INSERT INTO image_test (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET at = now() RETURNING id").Scan(&id); err != nil {
+		var got int
+		if err := conn.QueryRow(ctx, "INSERT INTO image_test (id) VALUES ($1) RETURNING id", id).Scan(&got); err != nil {
 			return false, fmt.Errorf("insert: %w", err)
 		}
 		if err := conn.QueryRow(ctx, "SELECT current_setting('data_directory') || ' ' || version()").Scan(&server); err != nil {
 			return false, fmt.Errorf("select: %w", err)
 		}
-		return id == 1, nil
+		return got == id, nil
 	})
 	if err != nil {
-		t.Fatalf("write through %s:5432: %v", nw.nodeAddr(), err)
+		t.Fatalf("write through the proxy: %v", err)
 	}
-	t.Logf("wrote through the proxy: %s", server)
-	if !strings.HasPrefix(server, DataDir+"/") || !strings.Contains(server, "PostgreSQL "+PGMajor+".") {
-		t.Errorf("server %q: want data under %s and PostgreSQL %s", server, DataDir, PGMajor)
-	}
+	return server
+}
 
-	// The node runs as postgres (999), never root; its data is on the
-	// volume, owned by 999.
-	out, err = exec.CommandContext(ctx, "podman", "exec", name, "id", "-u").CombinedOutput()
-	if err != nil || strings.TrimSpace(string(out)) != fmt.Sprint(UID) {
-		t.Errorf("podman exec %s id -u: %q, %v; want %d", name, out, err, UID)
-	}
-	if uid, err := ownerOf(filepath.Join(data, "pgdata", "PG_VERSION")); err != nil || uid != UID {
-		t.Errorf("volume data owned by %d (%v), want %d", uid, err, UID)
-	}
-
-	// A clean stop: SIGTERM to the node, which stops postgres and exits.
-	start = time.Now()
-	if out, err := exec.CommandContext(ctx, "podman", "stop", "--time", "30", name).CombinedOutput(); err != nil {
-		t.Fatalf("podman stop %s: %v\n%s", name, err, out)
+// stopContainer runs a stop command and waits for podman run to return.
+func stopContainer(t *testing.T, ctx context.Context, exited chan error, stop ...string) {
+	t.Helper()
+	start := time.Now()
+	if out, err := exec.CommandContext(ctx, stop[0], stop[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("%q: %v\n%s", stop, err, out)
 	}
 	select {
 	case err := <-exited:
@@ -199,13 +266,69 @@ func TestHostsImageNode(t *testing.T) {
 		if err != nil && !errors.As(err, &ee) {
 			t.Errorf("podman run: %v", err)
 		}
-		t.Logf("podman stop took %s (podman run: %v)", time.Since(start).Round(100*time.Millisecond), err)
+		t.Logf("%s took %s (podman run: %v)", strings.Join(stop, " "), time.Since(start).Round(100*time.Millisecond), err)
 	case <-ctx.Done():
-		t.Fatal("podman run did not return after podman stop")
+		t.Fatal("podman run did not return after the stop")
 	}
-	if _, err := os.Stat(filepath.Join(data, "pgdata", "postmaster.pid")); err == nil {
-		t.Errorf("postmaster.pid left in the volume: postgres was not shut down cleanly")
+}
+
+// readUnit reads the Exec lines of a systemd unit and expands them as
+// systemd does: %N is the unit's name, ${VAR} one word, $VAR split at
+// whitespace. The unit's lines hold no quotes.
+func readUnit(path, name string, env map[string]string) (map[string][][]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
 	}
+	out := map[string][][]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		key, val, ok := strings.Cut(line, "=")
+		if !ok || !strings.HasPrefix(key, "Exec") {
+			continue
+		}
+		if strings.ContainsAny(val, "\"'\\") {
+			return nil, fmt.Errorf("%s: %s: quotes are not expanded here", path, key)
+		}
+		var words []string
+		for _, w := range strings.Fields(val) {
+			w = strings.ReplaceAll(w, "%N", name)
+			if v, ok := strings.CutPrefix(w, "$"); ok && !strings.HasPrefix(v, "{") {
+				e, ok := env[v]
+				if !ok {
+					return nil, fmt.Errorf("%s: %s uses $%s, not in node.env", path, key, v)
+				}
+				words = append(words, strings.Fields(e)...)
+				continue
+			}
+			for {
+				i := strings.Index(w, "${")
+				if i < 0 {
+					break
+				}
+				j := strings.Index(w[i:], "}")
+				if j < 0 {
+					return nil, fmt.Errorf("%s: %s: unterminated ${", path, key)
+				}
+				v, ok := env[w[i+2:i+j]]
+				if !ok {
+					return nil, fmt.Errorf("%s: %s uses ${%s}, not in node.env", path, key, w[i+2:i+j])
+				}
+				w = w[:i] + v + w[i+j+1:]
+			}
+			words = append(words, w)
+		}
+		out[key] = append(out[key], words)
+	}
+	return out, nil
+}
+
+func root(t *testing.T) string {
+	t.Helper()
+	r, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // waitFor polls cond until it holds, returns an error, the node's podman
