@@ -80,3 +80,54 @@ func TestDockerfileMatchesConfig(t *testing.T) {
 		t.Errorf("LABEL: Dockerfile has %q, make image uses %q", labels, wantLabels)
 	}
 }
+
+// TestNodeOptionsFromArgs: a plain node's arguments become the image's:
+// the data dir a volume, the etcd TLS files copied for uid 999 and
+// mounted read-only.
+func TestNodeOptionsFromArgs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("chown to the image's uid needs root")
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"ca.pem", "n1.pem", "n1-key.pem"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(f), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := filepath.Join(dir, "h1", "data")
+	o, err := nodeOptionsFromArgs("c1", "ns1", []string{"node", "--name", "h1", "--data-dir", data,
+		"--etcd-endpoints", "https://10.0.0.1:2379", "--etcd-cacert", filepath.Join(dir, "ca.pem"),
+		"--etcd-cert=" + filepath.Join(dir, "n1.pem"), "--etcd-key", filepath.Join(dir, "n1-key.pem")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantArgs := []string{"--name", "h1", "--etcd-endpoints", "https://10.0.0.1:2379",
+		"--etcd-cacert", "/etc/pgtui/etcd/cacert.pem", "--etcd-cert", "/etc/pgtui/etcd/cert.pem", "--etcd-key", "/etc/pgtui/etcd/key.pem"}
+	if !reflect.DeepEqual(o.Args, wantArgs) || o.DataDir != data || o.Netns != "ns1" {
+		t.Errorf("options %+v; want args %q, data dir %s", o, wantArgs, data)
+	}
+	if !reflect.DeepEqual(o.Extra, []string{"--volume", data + ".etcd-tls:/etc/pgtui/etcd:ro"}) {
+		t.Errorf("extra %q", o.Extra)
+	}
+	for _, p := range []string{data, data + ".etcd-tls", data + ".etcd-tls/key.pem"} {
+		if uid, err := ownerOf(p); err != nil || uid != UID {
+			t.Errorf("%s owned by %d (%v), want %d", p, uid, err, UID)
+		}
+	}
+	if b, err := os.ReadFile(data + ".etcd-tls/key.pem"); err != nil || string(b) != "n1-key.pem" {
+		t.Errorf("key copy: %q %v", b, err)
+	}
+	args := NodeArgs("img", o)
+	if i := indexOf(args, "img"); i < 0 || !reflect.DeepEqual(args[i+1:], wantArgs) {
+		t.Errorf("podman args %q: the node's must follow the image", args)
+	}
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}

@@ -54,6 +54,11 @@ func TestHostsImageNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("podman load took %s: image %.12s", time.Since(start).Round(100*time.Millisecond), ref)
+	t.Cleanup(func() {
+		// Runs after the containers are gone; an image a container of
+		// someone else's still uses stays (no --force).
+		_ = exec.Command("podman", "rmi", "--ignore", ref).Run()
+	})
 	checkImageConfig(t, ctx, ref)
 	// The same archive read as a docker-archive (its manifest.json, what
 	// Docker before 25 loads) gives the same image.

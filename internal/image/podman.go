@@ -264,3 +264,89 @@ func hasCap(c uint) bool {
 	}
 	return false
 }
+
+// NodeCmdFromArgs turns the arguments of a plain `pgtui node` (args
+// may start with "node", as the hosts harness passes them) into a
+// `podman run` of the image in netns: the --data-dir directory becomes
+// the /data volume (made uid 999's), and the files named by
+// --etcd-cacert, --etcd-cert and --etcd-key are copied, owned by 999 and
+// 0600, into a directory beside the data dir that is mounted read-only
+// at /etc/pgtui/etcd (a root-owned key would be unreadable to the node).
+// It is for a harness hook such as hosts.Options.NodeCommand. Killing the
+// returned command does not kill the container: use Kill or Remove.
+func NodeCmdFromArgs(ctx context.Context, ref, name, netns string, args []string) (*exec.Cmd, error) {
+	o, err := nodeOptionsFromArgs(name, netns, args)
+	if err != nil {
+		return nil, err
+	}
+	return NodeCmd(ctx, ref, o), nil
+}
+
+// etcdTLSDir is where NodeCmdFromArgs mounts the etcd client files.
+const etcdTLSDir = "/etc/pgtui/etcd"
+
+func nodeOptionsFromArgs(name, netns string, args []string) (NodeOptions, error) {
+	o := NodeOptions{Name: name, Netns: netns,
+		Env: []string{"PGTUI_SUPERUSER_PASSWORD", "PGTUI_ADMIN_PASSWORD", "PGTUI_REPL_PASSWORD"}}
+	if len(args) > 0 && args[0] == "node" {
+		args = args[1:]
+	}
+	tls := map[string]string{}
+	for i := 0; i < len(args); i++ {
+		flag, val, hasVal := strings.Cut(args[i], "=")
+		switch flag {
+		case "--data-dir", "--etcd-cacert", "--etcd-cert", "--etcd-key":
+		default:
+			o.Args = append(o.Args, args[i])
+			continue
+		}
+		if !hasVal {
+			if i+1 >= len(args) {
+				return NodeOptions{}, fmt.Errorf("image: %s needs a value", flag)
+			}
+			i++
+			val = args[i]
+		}
+		if flag == "--data-dir" {
+			o.DataDir = val
+		} else {
+			tls[flag] = val
+		}
+	}
+	if o.DataDir == "" {
+		return NodeOptions{}, errors.New("image: the node's arguments name no --data-dir for the volume")
+	}
+	if err := PrepareDataDir(o.DataDir); err != nil {
+		return NodeOptions{}, err
+	}
+	if len(tls) > 0 {
+		dir := strings.TrimSuffix(o.DataDir, "/") + ".etcd-tls"
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return NodeOptions{}, fmt.Errorf("image: etcd tls dir: %w", err)
+		}
+		for _, flag := range []string{"--etcd-cacert", "--etcd-cert", "--etcd-key"} {
+			src, ok := tls[flag]
+			if !ok {
+				continue
+			}
+			b, err := os.ReadFile(src)
+			if err != nil {
+				return NodeOptions{}, fmt.Errorf("image: %s: %w", flag, err)
+			}
+			base := strings.TrimPrefix(flag, "--etcd-") + ".pem"
+			dst := dir + "/" + base
+			if err := os.WriteFile(dst, b, 0o600); err != nil {
+				return NodeOptions{}, fmt.Errorf("image: %s: %w", flag, err)
+			}
+			if err := os.Chown(dst, UID, UID); err != nil {
+				return NodeOptions{}, fmt.Errorf("image: %s: %w", flag, err)
+			}
+			o.Args = append(o.Args, flag, etcdTLSDir+"/"+base)
+		}
+		if err := os.Chown(dir, UID, UID); err != nil {
+			return NodeOptions{}, fmt.Errorf("image: etcd tls dir: %w", err)
+		}
+		o.Extra = append(o.Extra, "--volume", dir+":"+etcdTLSDir+":ro")
+	}
+	return o, nil
+}
