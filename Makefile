@@ -26,9 +26,10 @@ deps:
 
 # image-deps installs what `make image` and the image test need, when
 # missing: debootstrap (the base), umoci (OCI layout), podman (runs the
-# image in TestHostsImage*).
+# image in TestHostsImage*) and runc (crun, podman's default runtime,
+# refuses hosts with cgroup v1 beside a v2 hierarchy; see docs/DEPLOY.md).
 image-deps:
-	@need=; for t in debootstrap umoci podman; do command -v $$t >/dev/null 2>&1 || need="$$need $$t"; done; \
+	@need=; for t in debootstrap umoci podman runc; do command -v $$t >/dev/null 2>&1 || need="$$need $$t"; done; \
 	if [ -n "$$need" ]; then \
 		echo "installing$$need with apt-get"; \
 		$(SUDO) apt-get update -qq && \

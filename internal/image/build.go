@@ -46,6 +46,8 @@ type Result struct {
 	UnpackedBytes int64  // the layers unpacked (as `podman images` counts)
 	BaseCached    bool   // the base came from the cache
 	BaseKey       string
+	BaseDir       string     // the cached base: layout/ (tag base), minbase/ (tag minbase), usage.json
+	Binary        string     // the static binary, also left at bin/pgtui-static
 	Usage         []DirUsage // the unpacked root by directory, largest first
 }
 
@@ -88,7 +90,7 @@ func Build(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res.BaseCached = cached
+	res.BaseCached, res.BaseDir = cached, base
 
 	if err := os.MkdirAll(filepath.Dir(o.Out), 0o755); err != nil {
 		return Result{}, fmt.Errorf("image: %w", err)
@@ -140,6 +142,13 @@ func Build(ctx context.Context, o Options) (Result, error) {
 		return Result{}, fmt.Errorf("image: %w", err)
 	}
 	res.Archive = o.Out
+	// The binary is also what `docker build --build-arg BINARY=prebuilt`
+	// takes (nodeimage/Dockerfile).
+	res.Binary = filepath.Join(filepath.Dir(o.Out), "pgtui-static")
+	if err := os.Rename(bin, res.Binary); err != nil {
+		return Result{}, fmt.Errorf("image: %w", err)
+	}
+	bin = res.Binary
 	if fi, err := os.Stat(o.Out); err == nil {
 		res.ArchiveBytes = fi.Size()
 	}
@@ -444,10 +453,16 @@ func makeBase(ctx context.Context, o Options, dir string, script []byte, sources
 	}
 	fmt.Fprintf(o.Log, "image: debootstrap took %s\n", time.Since(start).Round(time.Second))
 	os.Remove(filepath.Join(root, "etc/apt/sources.list"))
-	files := map[string][]byte{
-		"etc/apt/sources.list.d/debian.sources": []byte(sources),
-		"tmp/rootfs.sh":                         script,
+	if err := os.WriteFile(filepath.Join(root, "etc/apt/sources.list.d/debian.sources"), []byte(sources), 0o644); err != nil {
+		return fmt.Errorf("image: %w", err)
 	}
+	// The bare minbase root, as an image of its own (tag "minbase"): a
+	// stand-in for debian:bookworm-slim where no registry is reachable,
+	// to build nodeimage/Dockerfile from (TestDockerfileBuild).
+	if err := packMinbase(ctx, o, dir, root); err != nil {
+		return err
+	}
+	files := map[string][]byte{"tmp/rootfs.sh": script}
 	if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
 		files["etc/resolv.conf"] = b // apt in the chroot resolves the mirror
 	}
@@ -486,8 +501,7 @@ func makeBase(ctx context.Context, o Options, dir string, script []byte, sources
 		return fmt.Errorf("image: %w", err)
 	}
 	baseTar := filepath.Join(dir, "base.tar")
-	if err := run(ctx, o.Log, "", "tar", "--create", "--file", baseTar, "--directory", root,
-		"--numeric-owner", "--sort=name", "--one-file-system", "--xattrs", "--xattrs-include=security.capability", "."); err != nil {
+	if err := tarRoot(ctx, o, root, baseTar); err != nil {
 		return err
 	}
 	layout := filepath.Join(dir, "layout")
@@ -509,6 +523,42 @@ func makeBase(ctx context.Context, o Options, dir string, script []byte, sources
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "ok"), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644)
+}
+
+// tarRoot packs a root as an uncompressed layer: numeric owners, sorted
+// names, file capabilities kept, and the mount points empty.
+func tarRoot(ctx context.Context, o Options, root, out string) error {
+	return run(ctx, o.Log, "", "tar", "--create", "--file", out, "--directory", root,
+		"--numeric-owner", "--sort=name", "--one-file-system", "--xattrs", "--xattrs-include=security.capability",
+		"--exclude=./dev/*", "--exclude=./proc/*", "--exclude=./sys/*", "--exclude=./run/*",
+		"--exclude=./etc/resolv.conf", "--exclude=./etc/hostname", "--exclude=./var/cache/apt/archives/*.deb", ".")
+}
+
+// packMinbase packs the debootstrapped root as the layout dir/minbase,
+// tagged "minbase".
+func packMinbase(ctx context.Context, o Options, dir, root string) error {
+	tarPath := filepath.Join(dir, "minbase.tar")
+	if err := tarRoot(ctx, o, root, tarPath); err != nil {
+		return err
+	}
+	layout := filepath.Join(dir, "minbase")
+	created := o.Created.UTC().Format(time.RFC3339)
+	for _, args := range [][]string{
+		{"init", "--layout", layout},
+		{"new", "--image", layout + ":minbase"},
+		{"raw", "add-layer", "--image", layout + ":minbase", "--history.created", created, "--history.created_by",
+			"debootstrap --variant=minbase " + Suite, tarPath},
+		{"config", "--image", layout + ":minbase", "--config.cmd", "bash", "--config.env",
+			"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "--no-history"},
+	} {
+		if err := run(ctx, o.Log, "", "umoci", args...); err != nil {
+			return err
+		}
+	}
+	if err := os.Remove(tarPath); err != nil {
+		return fmt.Errorf("image: %w", err)
+	}
+	return nil
 }
 
 // emptyDir removes what is inside dir (device nodes debootstrap made in
