@@ -102,7 +102,7 @@ func TestNodeOptionsFromArgs(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantArgs := []string{"--name", "h1", "--etcd-endpoints", "https://10.0.0.1:2379",
-		"--etcd-cacert", "/etc/pgtui/etcd/cacert.pem", "--etcd-cert", "/etc/pgtui/etcd/cert.pem", "--etcd-key", "/etc/pgtui/etcd/key.pem"}
+		"--etcd-cacert", "/etc/pgtui/etcd/ca.pem", "--etcd-cert", "/etc/pgtui/etcd/cert.pem", "--etcd-key", "/etc/pgtui/etcd/key.pem"}
 	if !reflect.DeepEqual(o.Args, wantArgs) || o.DataDir != data || o.Netns != "ns1" {
 		t.Errorf("options %+v; want args %q, data dir %s", o, wantArgs, data)
 	}

@@ -20,9 +20,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/pgtui/pgtui/internal/embedetcd"
 	"github.com/pgtui/pgtui/internal/password"
-	"github.com/pgtui/pgtui/nodeimage"
 	"github.com/pgtui/pgtui/nodeimage/store"
 )
 
@@ -67,24 +65,16 @@ func TestHostsImageNode(t *testing.T) {
 		t.Errorf("podman pull docker-archive:%s: %s %v; want image %s", archive, out, err, ref)
 	}
 
+	// With a node that takes --etcd-cacert/--etcd-cert/--etcd-key, etcd
+	// is served over TLS with client certificates, as on real hosts.
+	help, _ := exec.CommandContext(ctx, "podman", append(append([]string{"run", "--rm", "--network", "none"}, HostFlags()...), ref, "--help")...).CombinedOutput()
+	withTLS := strings.Contains(string(help), "--etcd-cacert")
+	t.Logf("etcd over TLS with client certificates: %v (the node's --help lists --etcd-cacert: %v)", withTLS, withTLS)
+
 	nw := newTestNet(t)
-	// etcd listens on the test bridge's own address, so fixed ports
-	// collide with nothing.
-	clientURL := url.URL{Scheme: "http", Host: net.JoinHostPort(nw.bridgeAddr(), "2379")}
-	peerURL := url.URL{Scheme: "http", Host: net.JoinHostPort(nw.bridgeAddr(), "2380")}
-	etcd, err := embedetcd.New(t.TempDir(), clientURL, &peerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := etcd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(etcd.Stop)
+	etcd := startTestEtcd(t, nw.bridgeAddr(), withTLS)
 
 	data := filepath.Join(t.TempDir(), "data")
-	if err := PrepareDataDir(data); err != nil {
-		t.Fatal(err)
-	}
 	secrets := map[string]string{}
 	for _, k := range []string{"PGTUI_SUPERUSER_PASSWORD", "PGTUI_ADMIN_PASSWORD", "PGTUI_REPL_PASSWORD"} {
 		pw, err := password.Generate()
@@ -96,24 +86,23 @@ func TestHostsImageNode(t *testing.T) {
 	}
 
 	const member, clusterName = "n1", "imagetest"
-	nodeArgs := []string{"--name", member, "--cluster", clusterName, "--listen", nw.nodeAddr(), "--etcd-endpoints", clientURL.String()}
-	cli, err := nodeimage.NewEtcdClient([]string{clientURL.String()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-	st := store.New(cli, clusterName)
+	nodeArgs := []string{"--name", member, "--cluster", clusterName, "--listen", nw.nodeAddr(), "--etcd-endpoints", etcd.Endpoint}
+	st := store.New(etcd.Client, clusterName)
 	dsn := fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=require&connect_timeout=5",
 		url.QueryEscape(secrets["PGTUI_SUPERUSER_PASSWORD"]), net.JoinHostPort(nw.nodeAddr(), "5432"))
 
-	// 1. NodeCmd (the API the hosts harness uses): a new node initdbs
-	// on the empty volume, leads, takes a write.
+	// 1. NodeCmdFromArgs (NodeCmd under it), as the hosts harness runs
+	// a node from the plain node's arguments: a new node initdbs on the
+	// empty volume, leads, takes a write.
 	name := "pgtui-image-test-" + nw.tag
-	cmd := NodeCmd(ctx, ref, NodeOptions{
-		Name: name, Netns: nw.ns, DataDir: data,
-		Env:  []string{"PGTUI_SUPERUSER_PASSWORD", "PGTUI_ADMIN_PASSWORD", "PGTUI_REPL_PASSWORD"},
-		Args: nodeArgs,
-	})
+	plain := append([]string{"node", "--data-dir", data}, nodeArgs...)
+	if withTLS {
+		plain = append(plain, "--etcd-cacert", etcd.CACert, "--etcd-cert", etcd.Cert, "--etcd-key", etcd.Key)
+	}
+	cmd, err := NodeCmdFromArgs(ctx, ref, name, nw.ns, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("%s", strings.Join(cmd.Args, " "))
 	exited := startContainer(t, name, cmd)
 	server := leadAndWrite(t, ctx, st, member, dsn, exited, 1)
@@ -140,12 +129,18 @@ func TestHostsImageNode(t *testing.T) {
 	// would with this node.env: the node restarts on the same volume,
 	// leads again and still has the first write.
 	unitName := name + "-unit"
+	podmanFlags := HostFlags()
+	if withTLS {
+		// The directory NodeCmdFromArgs made: the files owned by 999.
+		podmanFlags = append(podmanFlags, "--volume", data+".etcd-tls:"+etcdTLSDir+":ro")
+		nodeArgs = append(nodeArgs, "--etcd-cacert", etcdTLSDir+"/ca.pem", "--etcd-cert", etcdTLSDir+"/cert.pem", "--etcd-key", etcdTLSDir+"/key.pem")
+	}
 	env := map[string]string{
 		"PGTUI_IMAGE":        ref,
 		"PGTUI_NETWORK":      "ns:/run/netns/" + nw.ns,
 		"PGTUI_DATA":         data,
 		"PGTUI_NODE_ARGS":    strings.Join(nodeArgs, " "),
-		"PGTUI_PODMAN_FLAGS": strings.Join(HostFlags(), " "),
+		"PGTUI_PODMAN_FLAGS": strings.Join(podmanFlags, " "),
 	}
 	unit, err := readUnit(filepath.Join(root(t), "nodeimage", "pgtui-node.service"), unitName, env)
 	if err != nil {

@@ -333,7 +333,7 @@ func nodeOptionsFromArgs(name, netns string, args []string) (NodeOptions, error)
 			if err != nil {
 				return NodeOptions{}, fmt.Errorf("image: %s: %w", flag, err)
 			}
-			base := strings.TrimPrefix(flag, "--etcd-") + ".pem"
+			base := map[string]string{"--etcd-cacert": "ca.pem", "--etcd-cert": "cert.pem", "--etcd-key": "key.pem"}[flag]
 			dst := dir + "/" + base
 			if err := os.WriteFile(dst, b, 0o600); err != nil {
 				return NodeOptions{}, fmt.Errorf("image: %s: %w", flag, err)
