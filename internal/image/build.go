@@ -133,9 +133,10 @@ func Build(ctx context.Context, o Options) (Result, error) {
 		return Result{}, err
 	}
 	res.ImageID = id
-	tmp := o.Out + ".tmp"
+	// Written in the work dir, then renamed into place: a concurrent
+	// build (another test process) never sees or mixes a partial archive.
+	tmp := filepath.Join(work, "archive.tar")
 	if err := tarDir(layout, tmp, o.Created); err != nil {
-		os.Remove(tmp)
 		return Result{}, err
 	}
 	if err := os.Rename(tmp, o.Out); err != nil {
