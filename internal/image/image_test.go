@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -71,6 +72,7 @@ func TestHostsImageNode(t *testing.T) {
 	withTLS := strings.Contains(string(help), "--etcd-cacert")
 	t.Logf("etcd over TLS with client certificates: %v (the node's --help lists --etcd-cacert: %v)", withTLS, withTLS)
 
+	sweepTestContainers(t)
 	nw := newTestNet(t)
 	etcd := startTestEtcd(t, nw.bridgeAddr(), withTLS)
 
@@ -177,6 +179,11 @@ func TestHostsImageNode(t *testing.T) {
 // the network and etcd go (cleanups run last first), even on failure.
 func startContainer(t *testing.T, name string, cmd *exec.Cmd) chan error {
 	t.Helper()
+	// Labelled with our pid, so a later run removes the container if this
+	// process dies before its cleanup (a test timeout runs none).
+	if len(cmd.Args) > 1 && cmd.Args[1] == "run" {
+		cmd.Args = append([]string{cmd.Args[0], "run", "--label", testPidLabel + "=" + strconv.Itoa(os.Getpid())}, cmd.Args[2:]...)
+	}
 	logPath := filepath.Join(t.TempDir(), name+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -190,16 +197,16 @@ func startContainer(t *testing.T, name string, cmd *exec.Cmd) chan error {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
+		// The client first (a no-op once it has exited), so it cannot go
+		// on to create the container after the removal; then the
+		// container, which outlives its client.
+		_ = cmd.Process.Kill()
+		err := <-exited
+		exited <- err
 		rmCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := Remove(rmCtx, name); err != nil {
 			t.Error(err)
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-		case <-rmCtx.Done():
-			_ = cmd.Process.Kill()
 		}
 		logFile.Close()
 		if t.Failed() {
@@ -329,6 +336,28 @@ func root(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return r
+}
+
+const testPidLabel = "pgtui.image-test.pid"
+
+// sweepTestContainers removes containers left by test processes that
+// died before their cleanup.
+func sweepTestContainers(t *testing.T) {
+	out, err := exec.Command("podman", "ps", "--all", "--filter", "label="+testPidLabel,
+		"--format", "{{.Names}} {{index .Labels \""+testPidLabel+"\"}}").Output()
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		name, pid, ok := strings.Cut(line, " ")
+		if !ok || fileExists("/proc/"+pid) {
+			continue
+		}
+		t.Logf("removing container %s of dead test process %s", name, pid)
+		if err := Remove(context.Background(), name); err != nil {
+			t.Log(err)
+		}
+	}
 }
 
 // waitFor polls cond until it holds, returns an error, the node's podman
