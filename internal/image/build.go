@@ -589,9 +589,12 @@ func removeAll(path string) error {
 	return nil
 }
 
+// bigFile: files at least this large are listed in the usage too.
+const bigFile = 2 << 20
+
 // diskUsage sums regular file sizes by directory, for the first two
 // levels under root and /usr/lib, /usr/share and the multiarch library
-// directory (where the size is).
+// directory (where the size is), and lists files of bigFile or more.
 func diskUsage(root string) ([]DirUsage, error) {
 	sums := map[string]int64{}
 	seen := map[uint64]bool{}
@@ -623,6 +626,9 @@ func diskUsage(root string) ([]DirUsage, error) {
 		}
 		for n := 1; n <= depth && n < len(parts); n++ {
 			sums["/"+strings.Join(parts[:n], "/")] += fi.Size()
+		}
+		if fi.Size() >= bigFile {
+			sums[rel] += fi.Size()
 		}
 		return nil
 	})

@@ -118,6 +118,17 @@ func TestHostsImageNode(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(out)) != fmt.Sprint(UID) {
 		t.Errorf("podman exec %s id -u: %q, %v; want %d", name, out, err, UID)
 	}
+	// The image leaves the JIT provider out (docs/DEPLOY.md): postgres
+	// runs, with JIT unavailable.
+	if conn, err := pgx.Connect(ctx, dsn); err != nil {
+		t.Error(err)
+	} else {
+		var jit bool
+		if err := conn.QueryRow(ctx, "SELECT pg_jit_available()").Scan(&jit); err != nil || jit {
+			t.Errorf("pg_jit_available() = %v (%v), want false: the image leaves llvmjit out", jit, err)
+		}
+		conn.Close(ctx)
+	}
 	if uid, err := ownerOf(filepath.Join(data, "pgdata", "PG_VERSION")); err != nil || uid != UID {
 		t.Errorf("volume data owned by %d (%v), want %d", uid, err, UID)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -38,18 +39,41 @@ func main() {
 	fmt.Printf("image: %s (localhost/%s:%s, ID %s)\n", res.Archive, image.Name, res.Tag, strings.TrimPrefix(res.ImageID, "sha256:")[:12])
 	fmt.Printf("image: size %s unpacked, %s as the archive (layers gzip-compressed); base %s %s; built in %s\n",
 		mb(res.UnpackedBytes), mb(res.ArchiveBytes), res.BaseKey, base, time.Since(start).Round(100*time.Millisecond))
-	fmt.Printf("image: largest parts of the root:")
-	n := 0
+	// What dominates the size: the largest entries (directories or files
+	// of 4 MB or more) that hold no other such entry, and the binary.
+	const min = 4 << 20
+	type part struct {
+		path  string
+		bytes int64
+	}
+	parts := []part{{image.BinaryPath, res.UnpackedBytes - topLevel(res.Usage)}}
 	for _, u := range res.Usage {
-		if strings.Count(u.Path, "/") < 3 || u.Bytes < 4<<20 {
+		if u.Bytes < min {
 			continue
 		}
-		fmt.Printf(" %s %s,", u.Path, mb(u.Bytes))
-		if n++; n == 8 {
-			break
+		inner := false
+		for _, v := range res.Usage {
+			if v.Bytes >= min && strings.HasPrefix(v.Path, u.Path+"/") {
+				inner = true
+				break
+			}
+		}
+		if !inner {
+			parts = append(parts, part{u.Path, u.Bytes})
 		}
 	}
-	fmt.Printf(" %s %s (static binary)\n", image.BinaryPath, mb(res.UnpackedBytes-topLevel(res.Usage)))
+	sort.Slice(parts, func(i, j int) bool { return parts[i].bytes > parts[j].bytes })
+	fmt.Printf("image: largest parts:")
+	for i, p := range parts {
+		if i == 10 {
+			break
+		}
+		sep := ","
+		if i == len(parts)-1 || i == 9 {
+			sep = "\n"
+		}
+		fmt.Printf(" %s %s%s", p.path, mb(p.bytes), sep)
+	}
 }
 
 func topLevel(us []image.DirUsage) int64 {
