@@ -55,6 +55,7 @@ type Result struct {
 type DirUsage struct {
 	Path  string
 	Bytes int64
+	File  bool `json:",omitempty"` // a file of bigFile or more, not a directory
 }
 
 // Tools are the programs Build needs (Debian packages debootstrap, umoci,
@@ -597,6 +598,7 @@ const bigFile = 2 << 20
 // directory (where the size is), and lists files of bigFile or more.
 func diskUsage(root string) ([]DirUsage, error) {
 	sums := map[string]int64{}
+	files := map[string]bool{}
 	seen := map[uint64]bool{}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -629,6 +631,7 @@ func diskUsage(root string) ([]DirUsage, error) {
 		}
 		if fi.Size() >= bigFile {
 			sums[rel] += fi.Size()
+			files[rel] = true
 		}
 		return nil
 	})
@@ -637,7 +640,7 @@ func diskUsage(root string) ([]DirUsage, error) {
 	}
 	out := make([]DirUsage, 0, len(sums))
 	for p, n := range sums {
-		out = append(out, DirUsage{p, n})
+		out = append(out, DirUsage{p, n, files[p]})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Bytes != out[j].Bytes {

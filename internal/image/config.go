@@ -27,7 +27,7 @@ const (
 	// BaseVersion is part of the cache key: bump it when the way the base
 	// is made changes in a way the key does not cover (the key already
 	// covers the suite, the packages, the apt sources and rootfs.sh).
-	BaseVersion = 3
+	BaseVersion = 4
 	// Name is the image's name; `podman load` stores it as
 	// localhost/pgtui-node:<version>.
 	Name = "pgtui-node"

@@ -39,41 +39,40 @@ func main() {
 	fmt.Printf("image: %s (localhost/%s:%s, ID %s)\n", res.Archive, image.Name, res.Tag, strings.TrimPrefix(res.ImageID, "sha256:")[:12])
 	fmt.Printf("image: size %s unpacked, %s as the archive (layers gzip-compressed); base %s %s; built in %s\n",
 		mb(res.UnpackedBytes), mb(res.ArchiveBytes), res.BaseKey, base, time.Since(start).Round(100*time.Millisecond))
-	// What dominates the size: the largest entries (directories or files
-	// of 4 MB or more) that hold no other such entry, and the binary.
-	const min = 4 << 20
-	type part struct {
-		path  string
-		bytes int64
-	}
-	parts := []part{{image.BinaryPath, res.UnpackedBytes - topLevel(res.Usage)}}
+	// What dominates the size: the largest files, and the largest
+	// directories among those holding no other listed directory.
+	files := []image.DirUsage{{Path: image.BinaryPath, Bytes: res.UnpackedBytes - topLevel(res.Usage), File: true}}
+	var dirs []image.DirUsage
 	for _, u := range res.Usage {
-		if u.Bytes < min {
+		if u.File {
+			files = append(files, u)
 			continue
 		}
-		inner := false
+		leaf := true
 		for _, v := range res.Usage {
-			if v.Bytes >= min && strings.HasPrefix(v.Path, u.Path+"/") {
-				inner = true
+			if !v.File && strings.HasPrefix(v.Path, u.Path+"/") {
+				leaf = false
 				break
 			}
 		}
-		if !inner {
-			parts = append(parts, part{u.Path, u.Bytes})
+		if leaf {
+			dirs = append(dirs, u)
 		}
 	}
-	sort.Slice(parts, func(i, j int) bool { return parts[i].bytes > parts[j].bytes })
-	fmt.Printf("image: largest parts:")
-	for i, p := range parts {
-		if i == 10 {
-			break
+	sort.Slice(files, func(i, j int) bool { return files[i].Bytes > files[j].Bytes })
+	sort.Slice(dirs, func(i, j int) bool { return dirs[i].Bytes > dirs[j].Bytes })
+	list := func(title string, us []image.DirUsage) {
+		var parts []string
+		for i, u := range us {
+			if i == 8 || u.Bytes < 2<<20 {
+				break
+			}
+			parts = append(parts, u.Path+" "+mb(u.Bytes))
 		}
-		sep := ","
-		if i == len(parts)-1 || i == 9 {
-			sep = "\n"
-		}
-		fmt.Printf(" %s %s%s", p.path, mb(p.bytes), sep)
+		fmt.Printf("image: %s: %s\n", title, strings.Join(parts, ", "))
 	}
+	list("largest directories (du)", dirs)
+	list("largest files", files)
 }
 
 func topLevel(us []image.DirUsage) int64 {
