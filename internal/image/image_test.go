@@ -105,7 +105,7 @@ func TestHostsImageNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s", strings.Join(cmd.Args, " "))
+	t.Logf("podman %s", strings.Join(cmd.Args[indexOf(cmd.Args, "run"):], " "))
 	exited := startContainer(t, name, cmd)
 	server := leadAndWrite(t, ctx, st, member, dsn, exited, 1)
 	t.Logf("wrote through the proxy: %s", server)
@@ -183,6 +183,30 @@ func TestHostsImageNode(t *testing.T) {
 	}
 	stop := unit["ExecStop"][0]
 	stopContainer(t, ctx, exited, stop...)
+
+	// 3. kill -9 of the command NodeCmdFromArgs returned (what the hosts
+	// harness's KillNode does) takes the container, node and postgres
+	// with it; the leader key expires.
+	killed := name + "-kill"
+	cmd, err = NodeCmdFromArgs(ctx, ref, killed, nw.ns, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exited = startContainer(t, killed, cmd)
+	leadAndWrite(t, ctx, st, member, dsn, exited, 3)
+	start = time.Now()
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	err = waitFor(ctx, nil, time.Minute, func(ctx context.Context) (bool, error) {
+		gone := exec.CommandContext(ctx, "podman", "container", "exists", killed).Run() != nil
+		lk, err := st.Leader(ctx)
+		return gone && err == nil && lk.Holder == "", nil
+	})
+	if err != nil {
+		t.Fatalf("after kill -9 of its podman run: container %s still there or the leader key held: %v", killed, err)
+	}
+	t.Logf("kill -9 of podman run: container gone and leader key expired after %s", time.Since(start).Round(100*time.Millisecond))
 }
 
 // startContainer starts a podman run command (output to a log shown if
@@ -192,8 +216,8 @@ func startContainer(t *testing.T, name string, cmd *exec.Cmd) chan error {
 	t.Helper()
 	// Labelled with our pid, so a later run removes the container if this
 	// process dies before its cleanup (a test timeout runs none).
-	if len(cmd.Args) > 1 && cmd.Args[1] == "run" {
-		cmd.Args = append([]string{cmd.Args[0], "run", "--label", testPidLabel + "=" + strconv.Itoa(os.Getpid())}, cmd.Args[2:]...)
+	if i := indexOf(cmd.Args, "run"); i > 0 {
+		cmd.Args = append(append(cmd.Args[:i:i], "run", "--label", testPidLabel+"="+strconv.Itoa(os.Getpid())), cmd.Args[i+1:]...)
 	}
 	logPath := filepath.Join(t.TempDir(), name+".log")
 	logFile, err := os.Create(logPath)
@@ -386,7 +410,7 @@ func waitFor(ctx context.Context, exited chan error, timeout time.Duration, cond
 			return err
 		}
 		select {
-		case err := <-exited:
+		case err := <-exited: // never, when exited is nil
 			exited <- err
 			return fmt.Errorf("podman run exited: %v", err)
 		case <-ctx.Done():

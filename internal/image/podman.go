@@ -4,12 +4,14 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -128,14 +130,40 @@ type NodeOptions struct {
 	Args []string
 	// Extra podman run flags, after the ones HostFlags returns.
 	Extra []string
+	// KillWithCommand ties the container to the returned command's
+	// process: however that process ends (a harness's SIGKILL, ctx), a
+	// watcher it started kills and removes the container (SIGKILL, by its
+	// ID, so a new container under the same name is safe). Without it the
+	// container outlives its `podman run` client (conmon keeps it).
+	KillWithCommand bool
 }
 
 // NodeCmd returns the `podman run` command that runs one node in the
-// foreground: its output is the node's. Ending the command does not end
-// the container (conmon keeps it): use Remove, or Kill to kill -9 it.
+// foreground: its output is the node's. Unless o.KillWithCommand, ending
+// the command does not end the container: use Remove, or Kill.
 func NodeCmd(ctx context.Context, ref string, o NodeOptions) *exec.Cmd {
-	return exec.CommandContext(ctx, "podman", NodeArgs(ref, o)...)
+	args := NodeArgs(ref, o)
+	if !o.KillWithCommand {
+		return exec.CommandContext(ctx, "podman", args...)
+	}
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	cid := filepath.Join(os.TempDir(), fmt.Sprintf("pgtui-image-%s-%x.cid", o.Name, rnd))
+	args = append([]string{args[0], "--cidfile", cid}, args[1:]...)
+	// The shell starts the watcher, then becomes podman (exec: the
+	// command's pid is podman's). The watcher gets SIGTERM when its
+	// parent dies (setpriv --pdeathsig) and removes the container.
+	return exec.CommandContext(ctx, "sh", append([]string{"-c", killWithScript, "pgtui-image-node", watchScript, cid}, args...)...)
 }
+
+const (
+	killWithScript = `w=$1; c=$2; shift 2
+setpriv --pdeathsig TERM -- sh -c "$w" pgtui-image-watch "$c" </dev/null >/dev/null 2>&1 &
+exec podman "$@"`
+	watchScript = `trap 'kill $s 2>/dev/null; id=$(cat "$1" 2>/dev/null); [ -n "$id" ] && podman rm --force --ignore --time 0 "$id"; rm -f "$1"; exit 0' TERM
+sleep infinity & s=$!
+wait $s`
+)
 
 // NodeArgs are the arguments to podman of NodeCmd.
 func NodeArgs(ref string, o NodeOptions) []string {
@@ -272,8 +300,8 @@ func hasCap(c uint) bool {
 // --etcd-cacert, --etcd-cert and --etcd-key are copied, owned by 999 and
 // 0600, into a directory beside the data dir that is mounted read-only
 // at /etc/pgtui/etcd (a root-owned key would be unreadable to the node).
-// It is for a harness hook such as hosts.Options.NodeCommand. Killing the
-// returned command does not kill the container: use Kill or Remove.
+// It is for a harness hook such as hosts.Options.NodeCommand: killing the
+// returned command (SIGKILL too) kills the container (KillWithCommand).
 func NodeCmdFromArgs(ctx context.Context, ref, name, netns string, args []string) (*exec.Cmd, error) {
 	o, err := nodeOptionsFromArgs(name, netns, args)
 	if err != nil {
@@ -286,7 +314,7 @@ func NodeCmdFromArgs(ctx context.Context, ref, name, netns string, args []string
 const etcdTLSDir = "/etc/pgtui/etcd"
 
 func nodeOptionsFromArgs(name, netns string, args []string) (NodeOptions, error) {
-	o := NodeOptions{Name: name, Netns: netns,
+	o := NodeOptions{Name: name, Netns: netns, KillWithCommand: true,
 		Env: []string{"PGTUI_SUPERUSER_PASSWORD", "PGTUI_ADMIN_PASSWORD", "PGTUI_REPL_PASSWORD"}}
 	if len(args) > 0 && args[0] == "node" {
 		args = args[1:]
