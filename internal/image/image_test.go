@@ -54,9 +54,20 @@ func TestHostsImageNode(t *testing.T) {
 	}
 	t.Logf("podman load took %s: image %.12s", time.Since(start).Round(100*time.Millisecond), ref)
 	t.Cleanup(func() {
-		// Runs after the containers are gone; an image a container of
-		// someone else's still uses stays (no --force).
-		_ = exec.Command("podman", "rmi", "--ignore", ref).Run()
+		// Runs after the containers are removed, but a container's --rm
+		// cleanup (conmon's) may still hold the image for a moment; an
+		// image that someone else's container uses stays (no --force).
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			out, err := exec.Command("podman", "rmi", "--ignore", ref).CombinedOutput()
+			if err == nil || !strings.Contains(string(out), "in use") || time.Now().After(deadline) {
+				if err != nil {
+					t.Logf("podman rmi %.12s: %v: %s", ref, err, out)
+				}
+				return
+			}
+			time.Sleep(250 * time.Millisecond) // poll until the container is gone
+		}
 	})
 	checkImageConfig(t, ctx, ref)
 	// The same archive read as a docker-archive (its manifest.json, what
