@@ -143,6 +143,28 @@ func TestHostsImageNode(t *testing.T) {
 	if uid, err := ownerOf(filepath.Join(data, "pgdata", "PG_VERSION")); err != nil || uid != UID {
 		t.Errorf("volume data owned by %d (%v), want %d", uid, err, UID)
 	}
+	// postgres crashes inside the container (kill -9 of the postmaster):
+	// the node brings it back as the leader, and the postmaster's orphaned
+	// children are reaped (the container's init does it: --init), not
+	// left as zombies.
+	out, err = exec.CommandContext(ctx, "podman", "exec", name, "sh", "-c", "kill -9 $(head -1 "+DataDir+"/pgdata/postmaster.pid)").CombinedOutput()
+	if err != nil {
+		t.Fatalf("kill -9 of the postmaster in %s: %v\n%s", name, err, out)
+	}
+	leadAndWrite(t, ctx, st, member, dsn, exited, 10)
+	zombies := func(ctx context.Context) (string, error) {
+		out, err := exec.CommandContext(ctx, "podman", "exec", name, "sh", "-c",
+			`for f in /proc/[0-9]*/status; do grep -q '^State:.*Z' "$f" 2>/dev/null && sed -n 's/^Name:\t//p' "$f"; done; true`).CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	if err := waitFor(ctx, exited, 30*time.Second, func(ctx context.Context) (bool, error) {
+		z, err := zombies(ctx)
+		return err == nil && z == "", err
+	}); err != nil {
+		z, _ := zombies(ctx)
+		t.Errorf("zombie processes in the container after postgres crashed: %q (%v)", z, err)
+	}
+
 	// A clean stop: SIGTERM to the node, which stops postgres and exits.
 	stopContainer(t, ctx, exited, "podman", "stop", "--time", "30", name)
 	if _, err := os.Stat(filepath.Join(data, "pgdata", "postmaster.pid")); err == nil {
@@ -189,8 +211,8 @@ func TestHostsImageNode(t *testing.T) {
 	var n int
 	err = conn.QueryRow(ctx, "SELECT count(*) FROM image_test").Scan(&n)
 	conn.Close(ctx)
-	if err != nil || n != 2 {
-		t.Errorf("rows after the restart on the same volume: %d (%v), want 2", n, err)
+	if err != nil || n != 3 {
+		t.Errorf("rows after the restart on the same volume: %d (%v), want 3", n, err)
 	}
 	stop := unit["ExecStop"][0]
 	stopContainer(t, ctx, exited, stop...)

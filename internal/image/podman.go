@@ -167,7 +167,10 @@ wait $s`
 
 // NodeArgs are the arguments to podman of NodeCmd.
 func NodeArgs(ref string, o NodeOptions) []string {
-	args := []string{"run", "--rm", "--replace", "--name", o.Name}
+	// --init: a small init (Podman's catatonit, Docker's tini) is PID 1
+	// and reaps the processes postgres leaves when it crashes; the node
+	// as PID 1 would leave them as zombies.
+	args := []string{"run", "--rm", "--replace", "--init", "--name", o.Name}
 	args = append(args, HostFlags()...)
 	switch {
 	case o.Netns == "":
