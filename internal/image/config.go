@@ -11,7 +11,23 @@
 // nodeimage/Dockerfile builds the same image for those with a registry;
 // TestDockerfileMatchesConfig keeps the two configs equal.
 //
-// Ensure, PodmanLoad and RunCmd let tests run a node from the image.
+// Ensure, PodmanLoad and NodeCmd let tests run a node from the image. A
+// harness that runs plain nodes hooks the image in with NodeCmdFromArgs,
+// for example (the hosts harness's NodeCommand):
+//
+//	archive, err := image.Ensure(ctx)
+//	ref, err := image.PodmanLoad(ctx, archive)
+//	opts.NodeCommand = func(h *hosts.Host, args []string) *exec.Cmd {
+//		cmd, err := image.NodeCmdFromArgs(ctx, ref, "pgtui-"+cluster+"-"+h.Name, h.Netns, args)
+//		if err != nil {
+//			return exec.Command("sh", "-c", `echo "$0" >&2; exit 1`, err.Error())
+//		}
+//		return cmd
+//	}
+//
+// Killing that command (SIGKILL too) kills its container; processes of the
+// container are in the host's network namespace, so killing every process
+// there kills the node as well.
 package image
 
 import (
