@@ -6,7 +6,7 @@ LDFLAGS   := -X github.com/pgtui/pgtui/internal/version.Version=$(VERSION)
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TESTFLAGS ?= -count=1 -timeout 25m
 
-.PHONY: all deps build test fuzz bench chaos soak run clean
+.PHONY: all deps image-deps build image test fuzz bench chaos soak run clean
 
 all: build
 
@@ -24,10 +24,29 @@ deps:
 	@command -v psql >/dev/null || { echo "psql still missing after install"; exit 1; }
 	@command -v tmux >/dev/null || { echo "tmux still missing after install"; exit 1; }
 
+# image-deps installs what `make image` and the image test need, when
+# missing: debootstrap (the base), umoci (OCI layout), podman (runs the
+# image in TestHostsImage*) and runc (crun, podman's default runtime,
+# refuses hosts with cgroup v1 beside a v2 hierarchy; see docs/DEPLOY.md).
+image-deps:
+	@need=; for t in debootstrap umoci podman runc; do command -v $$t >/dev/null 2>&1 || need="$$need $$t"; done; \
+	if [ -n "$$need" ]; then \
+		echo "installing$$need with apt-get"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq$$need >/dev/null || exit 1; \
+	fi
+
+# image builds the node image with no registry as an OCI archive,
+# bin/pgtui-node.oci.tar: a debootstrapped Debian root with PostgreSQL
+# (cached in /var/cache/pgtui/image) plus a static pgtui. It prints the
+# image's size. See docs/DEPLOY.md, "The image".
+image: image-deps
+	$(SUDO) env "PATH=$$PATH" $(GO) run ./internal/image/mkimage -version $(VERSION)
+
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pgtui
 
-test: deps build
+test: deps image-deps build
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "not gofmt'd (run gofmt -w): $$unformatted"; exit 1; fi
 	$(GO) vet ./...

@@ -70,7 +70,7 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 	f := cmd.Flags()
 	f.StringVar(&cfg.Name, "name", "", "node (member) name, unique in the cluster")
 	f.StringVar(&cfg.Cluster, "cluster", "", "cluster name")
-	f.StringVar(&cfg.DataDir, "data-dir", defaultDataDir(), "volume directory (postgres data lives in <data-dir>/pgdata)")
+	f.StringVar(&cfg.DataDir, "data-dir", defaultDataDir(), "volume directory (postgres data lives in <data-dir>/pgdata; default $PGTUI_DATA_DIR if set)")
 	f.StringVar(&cfg.ListenHost, "listen", "127.0.0.1", "address every port binds to")
 	f.StringVar(&cfg.AdvertiseHost, "advertise", "", "address other nodes reach this one on (default: --listen)")
 	f.StringSliceVar(&cfg.EtcdEndpoints, "etcd-endpoints", []string{"http://127.0.0.1:2379"}, "etcd endpoints")
@@ -130,6 +130,10 @@ func newNodeSwitchover() *cobra.Command {
 }
 
 func defaultDataDir() string {
+	// The node image sets PGTUI_DATA_DIR=/data, its volume.
+	if d := os.Getenv("PGTUI_DATA_DIR"); d != "" {
+		return d
+	}
 	if os.Geteuid() == 0 {
 		// postgres runs as the postgres user and must reach its data;
 		// root's home is 0700.
