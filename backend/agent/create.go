@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -69,6 +70,10 @@ func (a *Agent) place(req backend.CreateRequest) (*backend.Credentials, error) {
 	if err := writeSecrets(a.cfg.Home, req.Name, sec); err != nil {
 		return nil, err
 	}
+	if err := ensureCA(a.cfg.Home, req.Name); err != nil {
+		_ = os.RemoveAll(filepath.Dir(secretsPath(a.cfg.Home, req.Name)))
+		return nil, err
+	}
 	c := &Cluster{Name: req.Name, Org: orDefault(req.Org, "personal"), Region: req.Region, VMSize: req.VMSize,
 		VolumeGB: req.VolumeGB, Subnet: subnet, Created: time.Now().UTC()}
 	for i := 0; i < req.InitialClusterSize; i++ {
@@ -87,7 +92,9 @@ func (a *Agent) place(req backend.CreateRequest) (*backend.Credentials, error) {
 	}
 	return &backend.Credentials{Username: "postgres", Password: sec.SuperuserPassword, Hostname: c.Name + ".internal",
 		ProxyPort: 5432, PGPort: 5433,
-		LocalURL: fmt.Sprintf("postgres://postgres:%s@%s/postgres", sec.SuperuserPassword, net.JoinHostPort(c.Machines[0].IP, "5432"))}, nil
+		LocalURL: (&url.URL{Scheme: "postgres", User: url.UserPassword("postgres", sec.SuperuserPassword),
+			Host: net.JoinHostPort(c.Machines[0].IP, "5432"), Path: "/postgres", RawQuery: tlsQuery(a.cfg.Home, c.Name).Encode()}).String(),
+		CAFile: caPath(a.cfg.Home, c.Name)}, nil
 }
 
 // addMachine allocates a machine with a new volume; a.mu is held.
