@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -115,6 +118,7 @@ func list(t *testing.T) []pkg {
 	if err != nil {
 		t.Fatalf("go list the module's packages: %v\n%s", err, stderr.String())
 	}
+	touchSources(t)
 	var pkgs []pkg
 	dec := json.NewDecoder(bytes.NewReader(out))
 	for {
@@ -127,6 +131,32 @@ func list(t *testing.T) []pkg {
 		pkgs = append(pkgs, p)
 	}
 	return pkgs
+}
+
+// touchSources stats every Go file of the module, so `go test`'s cache
+// (which cannot see what `go list` read) reruns this test when one
+// changes.
+func touchSources(t *testing.T) {
+	t.Helper()
+	root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+	if err != nil {
+		t.Fatalf("find the module root: %v", err)
+	}
+	err = filepath.WalkDir(strings.TrimSpace(string(root)), func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") && path != strings.TrimSpace(string(root)) {
+			return filepath.SkipDir
+		}
+		if strings.HasSuffix(path, ".go") {
+			_, err = os.Stat(path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("walk the module's sources: %v", err)
+	}
 }
 
 func TestLayers(t *testing.T) {
