@@ -220,7 +220,7 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
-	if top := m.top(); top != nil && top.pane.Capturing() {
+	if top := m.top(); top != nil && (top.pane.Capturing() || takesEsc(top.pane) && key.Matches(k, m.keys.Back)) {
 		return m.toTop(k)
 	}
 	switch {
@@ -240,6 +240,13 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 		return m.toTop(k)
 	}
 	return nil
+}
+
+// takesEsc: the pane clears something of its own (a filter) before esc
+// goes back.
+func takesEsc(p views.Pane) bool {
+	e, ok := p.(views.EscTaker)
+	return ok && e.TakesEsc()
 }
 
 func (m *Model) onPaletteKey(k tea.KeyMsg) tea.Cmd {

@@ -30,13 +30,15 @@ type Model struct {
 	c       views.Common
 	cluster string
 	keys    KeyMap
-	table   views.Table
-	poll    views.Poller
+	list    *views.ListPane[*backend.ClusterStatus, backend.MachineStatus]
 	st      *backend.ClusterStatus
 	modal   views.Modal
 }
 
-var _ views.Pane = (*Model)(nil)
+var (
+	_ views.Pane     = (*Model)(nil)
+	_ views.EscTaker = (*Model)(nil)
+)
 
 // machineSel is the machine under the cursor.
 type machineSel struct {
@@ -47,10 +49,12 @@ type machineSel struct {
 
 // New builds the status pane of args.Cluster.
 func New(c views.Common, args views.Args) *Model {
-	m := &Model{c: c, cluster: args.Cluster, keys: NewKeyMap(),
-		table: views.Table{Theme: c.Theme, Columns: columns},
-		poll:  views.Poller{PaneID: c.PaneID, Every: RefreshEvery}}
-	m.table.CellStyle = m.cellStyle
+	m := &Model{c: c, cluster: args.Cluster, keys: NewKeyMap()}
+	m.list = views.NewListPane(c, views.ListSpec[*backend.ClusterStatus, backend.MachineStatus]{
+		Columns: columns, Every: RefreshEvery, Fetch: fetch(c.Backend, args.Cluster),
+		Items:  func(st *backend.ClusterStatus) []backend.MachineStatus { return st.Machines },
+		Loaded: m.loaded, Rows: m.rows, Style: m.cellStyle, Head: m.header,
+		Tail: func() string { return m.modal.View(m.c.Width) }})
 	m.keys.enable(nil, 0, false)
 	return m
 }
@@ -59,89 +63,87 @@ func New(c views.Common, args views.Args) *Model {
 func (m *Model) Init() tea.Cmd { return nil }
 
 // Start begins the 2s refresh.
-func (m *Model) Start() tea.Cmd { return m.poll.Start(fetch(m.c.Backend, m.cluster)) }
+func (m *Model) Start() tea.Cmd { return m.list.Start() }
 
 // Stop ends the refresh; results in flight are dropped.
-func (m *Model) Stop() { m.poll.Stop() }
+func (m *Model) Stop() { m.list.Stop() }
 
 // Title names the pane.
 func (m *Model) Title() string { return "status " + m.cluster }
 
-// Capturing is true while a dialog is open.
-func (m *Model) Capturing() bool { return m.modal.Active() }
+// Capturing is true while the filter is typed or a dialog is open.
+func (m *Model) Capturing() bool { return m.modal.Active() || m.list.Capturing() }
+
+// TakesEsc is true while a filter is set.
+func (m *Model) TakesEsc() bool { return m.list.TakesEsc() }
 
 // SetSize records the pane's area.
-func (m *Model) SetSize(w, h int) { m.c.Width, m.c.Height = w, h }
+func (m *Model) SetSize(w, h int) { m.c.Width, m.c.Height = w, h; m.list.SetSize(w, h) }
 
 // ShortHelp is the footer.
 func (m *Model) ShortHelp() []key.Binding {
 	if m.modal.Active() {
 		return views.NewDialogKeys().ShortHelp()
 	}
-	return m.keys.ShortHelp()
+	return m.list.ShortHelp(m.keys.ShortHelp()...)
 }
 
 // FullHelp is the help overlay.
-func (m *Model) FullHelp() [][]key.Binding { return m.keys.FullHelp() }
+func (m *Model) FullHelp() [][]key.Binding {
+	return append([][]key.Binding{m.list.HelpGroup()}, m.keys.FullHelp()...)
+}
 
-func (m *Model) cellStyle(row, col int) (lipgloss.Style, bool) {
-	if col == roleCol && m.st != nil && row < len(m.st.Machines) && m.st.Machines[row].Role == "leader" {
+func (m *Model) cellStyle(ms backend.MachineStatus, col int) (lipgloss.Style, bool) {
+	if col == roleCol && ms.Role == "leader" {
 		return m.c.Theme.Leader, true
 	}
 	return lipgloss.Style{}, false
 }
 
-// Update handles keys, status results and finished actions.
-func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
-	switch msg := msg.(type) {
-	case views.ResultMsg:
-		return m, m.onResult(msg)
-	case tea.KeyMsg:
-		if m.modal.Active() {
-			return m, m.modal.Update(msg)
-		}
-		return m, m.onKey(msg)
+// loaded keeps the answer for the header and picks the columns.
+func (m *Model) loaded(st *backend.ClusterStatus) {
+	m.st = st
+	m.list.Table.Columns = columns
+	if m.hosts() {
+		m.list.Table.Columns = hostColumns
 	}
-	return m, nil
 }
 
-func (m *Model) onResult(r views.ResultMsg) tea.Cmd {
-	if tr, ok := r.Msg.(views.TaskResult); ok {
-		if tr.ID == taskDestroy && tr.Err == nil {
-			return views.Back
-		}
-		return m.poll.Fetch(fetch(m.c.Backend, m.cluster))
+func (m *Model) rows(ms []backend.MachineStatus) [][]string {
+	if m.hosts() {
+		return hostRows(ms)
 	}
-	if !m.poll.Current(r) {
-		return nil
+	return rows(ms, m.c.Clock())
+}
+
+// Update handles keys, status results and finished actions.
+func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
+	if k, ok := msg.(tea.KeyMsg); ok && m.modal.Active() {
+		return m, m.modal.Update(k)
 	}
-	switch msg := r.Msg.(type) {
-	case views.PollTick:
-		return m.poll.Fetch(fetch(m.c.Backend, m.cluster))
-	case statusMsg:
-		next := m.poll.Landed()
-		if msg.err != nil {
-			return tea.Batch(next, views.Err(msg.err))
+	if r, ok := msg.(views.ResultMsg); ok {
+		if tr, ok := r.Msg.(views.TaskResult); ok {
+			if tr.ID == taskDestroy && tr.Err == nil {
+				return m, views.Back
+			}
+			return m, m.list.Refresh()
 		}
-		m.st = msg.st
-		if m.hosts() {
-			m.table.Columns = hostColumns
-			m.table.SetRows(hostRows(msg.st.Machines))
-		} else {
-			m.table.Columns = columns
-			m.table.SetRows(rows(msg.st.Machines, m.c.Clock()))
-		}
-		m.keys.enable(m.selected(), len(msg.st.Machines), m.hosts())
-		return next
 	}
-	return nil
+	cmd, ok := m.list.Update(msg)
+	if !ok {
+		if k, isKey := msg.(tea.KeyMsg); isKey {
+			cmd = m.onKey(k)
+		}
+	}
+	m.keys.enable(m.selected(), m.machines(), m.hosts())
+	return m, cmd
 }
 
 func (m *Model) selected() *machineSel {
-	if m.st == nil || m.table.Cursor >= len(m.st.Machines) {
+	ms, ok := m.list.Selected()
+	if !ok {
 		return nil
 	}
-	ms := m.st.Machines[m.table.Cursor]
 	return &machineSel{id: ms.ID, addr: ms.PrivateIP, running: ms.State == "running"}
 }
 
@@ -154,16 +156,6 @@ func (m *Model) ask(prompt string, then tea.Cmd) tea.Cmd {
 func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 	args := views.Args{Cluster: m.cluster}
 	switch {
-	case key.Matches(k, m.keys.Up):
-		m.table.Up()
-		m.keys.enable(m.selected(), m.machines(), m.hosts())
-	case key.Matches(k, m.keys.Down):
-		m.table.Down()
-		m.keys.enable(m.selected(), m.machines(), m.hosts())
-	case key.Matches(k, m.keys.Refresh):
-		if !m.poll.Busy() {
-			return m.poll.Fetch(fetch(m.c.Backend, m.cluster))
-		}
 	case key.Matches(k, m.keys.PSQL):
 		return func() tea.Msg { return views.PSQLMsg{Cluster: m.cluster} }
 	case key.Matches(k, m.keys.PSQLHere):
@@ -181,10 +173,8 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 		return views.Open(views.RouteLogs, args)
 	case key.Matches(k, m.keys.Metrics):
 		return views.Open(views.RouteMetrics, args)
-	default:
-		return m.onAction(k)
 	}
-	return nil
+	return m.onAction(k)
 }
 
 // hosts: the cluster runs on external hosts (`pgtui clusters add`).
@@ -231,14 +221,14 @@ func (m *Model) View() string {
 	if m.st == nil {
 		return m.c.Theme.Dim.Render("Loading status of " + m.cluster + "…")
 	}
-	head := m.header()
-	dialog := m.modal.View(m.c.Width)
-	used := lipgloss.Height(head) + 1 + lipgloss.Height(dialog) - 1
-	return head + "\n\n" + m.table.View(m.c.Width, max(m.c.Height-used-1, 2)) + dialog
+	return m.list.View()
 }
 
 func (m *Model) header() string {
 	st, t := m.st, m.c.Theme
+	if st == nil {
+		return ""
+	}
 	kv := [][2]string{
 		{"Status", fmt.Sprintf("%s, version %d, generation %d", st.Status, st.Version, st.Generation)},
 		{"Hostname", st.Hostname},

@@ -175,7 +175,7 @@ func TestMachineKeysFollowSelection(t *testing.T) {
 func TestStaleStatusDropped(t *testing.T) {
 	f := seeded(t, 2)
 	m := loaded(t, f)
-	old := m.poll.Fetch(fetch(f, name))
+	old := m.list.Refresh()
 	if err := f.ScaleCount(context.Background(), name, 3, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestStaleStatusDropped(t *testing.T) {
 	if _, cmd := m.Update(vt.Key("r")); cmd != nil {
 		t.Fatal("r fetched while a fetch was in flight")
 	}
-	fresh := m.poll.Fetch(fetch(f, name))
+	fresh := m.list.Refresh()
 	m.Update(fresh())
 	m.Update(oldMsg) // arrives last, but is older
 	if len(m.st.Machines) != 3 {
