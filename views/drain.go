@@ -18,6 +18,7 @@ type Drain[T any] struct {
 	ch     <-chan T
 	cancel context.CancelFunc
 	ended  bool
+	failed bool
 }
 
 // drainOpened is the open call's answer.
@@ -36,7 +37,7 @@ type drainBatch[T any] struct {
 // Stop cancels. open wraps its error with what failed to open.
 func (d *Drain[T]) Open(open func(ctx context.Context) (<-chan T, error)) tea.Cmd {
 	d.Stop()
-	d.ended = false
+	d.ended, d.failed = false, false
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	return Stamp(d.PaneID, d.gen, func() tea.Msg {
@@ -58,6 +59,10 @@ func (d *Drain[T]) Stop() {
 // Ended reports that the stream failed to open or closed.
 func (d *Drain[T]) Ended() bool { return d.ended }
 
+// Failed reports that the stream failed to open (Update returned the
+// error as a command).
+func (d *Drain[T]) Failed() bool { return d.failed }
+
 // Update takes msg when it is this drain's: items are the batch to
 // apply, cmd waits for the next one (or reports a failed open). handled
 // is false for anything else, and true (with nothing to apply) for a
@@ -73,7 +78,7 @@ func (d *Drain[T]) Update(msg tea.Msg) (items []T, cmd tea.Cmd, handled bool) {
 			return nil, nil, true
 		}
 		if m.err != nil {
-			d.ended = true
+			d.ended, d.failed = true, true
 			return nil, Err(m.err), true
 		}
 		d.ch = m.ch

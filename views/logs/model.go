@@ -3,7 +3,6 @@
 package logs
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -26,17 +25,15 @@ type Model struct {
 	machine  string   // "" = all
 	paused   bool
 	scroll   int // lines up from the newest while paused
-	gen      int
-	stream   <-chan backend.LogLine
-	cancel   context.CancelFunc
-	ended    bool
+	drain    views.Drain[backend.LogLine]
 }
 
 var _ views.Pane = (*Model)(nil)
 
 // New builds the logs pane of args.Cluster.
 func New(c views.Common, args views.Args) *Model {
-	return &Model{c: c, cluster: args.Cluster, keys: NewKeyMap(), buf: newRing(keep)}
+	return &Model{c: c, cluster: args.Cluster, keys: NewKeyMap(), buf: newRing(keep),
+		drain: views.Drain[backend.LogLine]{PaneID: c.PaneID, Max: drainMax}}
 }
 
 // Init does nothing: Start opens the stream.
@@ -44,22 +41,12 @@ func (m *Model) Init() tea.Cmd { return nil }
 
 // Start opens the stream afresh (the backend replays recent lines).
 func (m *Model) Start() tea.Cmd {
-	m.Stop()
 	m.buf.reset()
-	m.ended = false
-	ctx, cancel := context.WithCancel(context.Background())
-	m.cancel = cancel
-	return views.Stamp(m.c.PaneID, m.gen, open(ctx, m.c.Backend, m.cluster))
+	return m.drain.Open(open(m.c.Backend, m.cluster))
 }
 
 // Stop ends the stream; lines still in flight are dropped.
-func (m *Model) Stop() {
-	m.gen++
-	if m.cancel != nil {
-		m.cancel()
-		m.cancel = nil
-	}
-}
+func (m *Model) Stop() { m.drain.Stop() }
 
 // Title names the pane.
 func (m *Model) Title() string { return "logs " + m.cluster }
@@ -78,38 +65,16 @@ func (m *Model) FullHelp() [][]key.Binding { return m.keys.FullHelp() }
 
 // Update handles the stream and keys.
 func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
-	switch msg := msg.(type) {
-	case views.ResultMsg:
-		if msg.Seq != m.gen {
-			return m, nil
-		}
-		return m, m.onStream(msg.Msg)
-	case tea.KeyMsg:
-		m.onKey(msg)
-	}
-	return m, nil
-}
-
-func (m *Model) onStream(msg tea.Msg) tea.Cmd {
-	switch msg := msg.(type) {
-	case openedMsg:
-		if msg.err != nil {
-			m.ended = true
-			return views.Err(msg.err)
-		}
-		m.stream = msg.lines
-		return views.Stamp(m.c.PaneID, m.gen, next(m.stream))
-	case linesMsg:
-		for _, l := range msg.lines {
+	if lines, cmd, ok := m.drain.Update(msg); ok {
+		for _, l := range lines {
 			m.add(l)
 		}
-		if msg.closed {
-			m.ended = true
-			return nil
-		}
-		return views.Stamp(m.c.PaneID, m.gen, next(m.stream))
+		return m, cmd
 	}
-	return nil
+	if k, ok := msg.(tea.KeyMsg); ok {
+		m.onKey(k)
+	}
+	return m, nil
 }
 
 func (m *Model) add(l backend.LogLine) {
@@ -172,7 +137,7 @@ func (m *Model) View() string {
 	}
 	state := "following"
 	switch {
-	case m.ended:
+	case m.drain.Ended():
 		state = "stream ended"
 	case m.paused:
 		state = "paused"
