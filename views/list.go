@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -26,21 +27,26 @@ type ListSpec[S, T any] struct {
 	// Loaded, when set, sees each answer before its rows are drawn.
 	Loaded func(S)
 	// Head is drawn above the table (the filter shows on its first
-	// line); Tail below it, starting with a newline when not empty.
+	// line); Tail below it, starting with a newline when not empty (an
+	// open dialog comes after it).
 	Head func() string
 	Tail func() string
+	// Keys are the pane's own keys, for the footer and the help overlay.
+	Keys help.KeyMap
 }
 
 // ListPane is the list part of a pane: the table with its cursor, the
 // poll (one request at a time, stale and stopped results dropped), the
-// `/` filter, the mouse (click selects, wheel scrolls) and the list keys.
-// A pane keeps its own keys, dialogs and header, and gives every message
-// to Update first.
+// `/` filter, the mouse (click selects, wheel scrolls), the list keys and
+// the one dialog. A pane embeds it (which gives it Init, Start, Stop,
+// SetSize, Capturing, TakesEsc and the help), keeps its own keys, title
+// and header, and gives every message to the list's Update first.
 type ListPane[S, T any] struct {
 	Table  Table
 	Keys   ListKeys
 	Poll   Poller
 	Filter Filter
+	Modal  Modal
 	spec   ListSpec[S, T]
 	width  int
 	height int
@@ -72,6 +78,9 @@ func NewListPane[S, T any](c Common, spec ListSpec[S, T]) *ListPane[S, T] {
 	if l.spec.Tail == nil {
 		l.spec.Tail = func() string { return "" }
 	}
+	if l.spec.Keys == nil {
+		l.spec.Keys = noKeys{}
+	}
 	return l
 }
 
@@ -94,6 +103,15 @@ func (l *ListPane[S, T]) fetch() func() tea.Msg {
 		return listLoaded[S]{s: s, err: err}
 	})
 }
+
+// noKeys is a pane without keys of its own.
+type noKeys struct{}
+
+func (noKeys) ShortHelp() []key.Binding  { return nil }
+func (noKeys) FullHelp() [][]key.Binding { return nil }
+
+// Init does nothing: Start fetches.
+func (l *ListPane[S, T]) Init() tea.Cmd { return nil }
 
 // Start begins polling.
 func (l *ListPane[S, T]) Start() tea.Cmd { return l.Poll.Start(l.fetch()) }
@@ -123,30 +141,44 @@ func (l *ListPane[S, T]) Selected() (T, bool) {
 // SetSize records the pane's area.
 func (l *ListPane[S, T]) SetSize(w, h int) { l.width, l.height = w, h }
 
-// Capturing is true while the filter is typed.
-func (l *ListPane[S, T]) Capturing() bool { return l.Filter.Typing() }
+// Width is the pane's width.
+func (l *ListPane[S, T]) Width() int { return l.width }
+
+// Capturing is true while the filter is typed or a dialog is open.
+func (l *ListPane[S, T]) Capturing() bool { return l.Filter.Typing() || l.Modal.Active() }
 
 // TakesEsc is true while a filter is set: esc clears it.
 func (l *ListPane[S, T]) TakesEsc() bool { return l.Filter.Set() }
 
-// ShortHelp is a list pane's footer: its own keys, then refresh and the
-// filter keys (the typing ones alone while typing).
-func (l *ListPane[S, T]) ShortHelp(own ...key.Binding) []key.Binding {
-	if l.Filter.Typing() {
+// ShortHelp is a list pane's footer: the dialog's keys while one is
+// open, the filter's while it is typed, else the pane's own keys, then
+// refresh and the filter keys.
+func (l *ListPane[S, T]) ShortHelp() []key.Binding {
+	switch {
+	case l.Modal.Active():
+		return NewDialogKeys().ShortHelp()
+	case l.Filter.Typing():
 		return l.Filter.Keys()
 	}
-	return append(append(own, l.Keys.Refresh), l.Filter.Keys()...)
+	return append(append(l.spec.Keys.ShortHelp(), l.Keys.Refresh), l.Filter.Keys()...)
 }
 
-// HelpGroup is the list's column of the help overlay.
-func (l *ListPane[S, T]) HelpGroup() []key.Binding {
-	return []key.Binding{l.Keys.Up, l.Keys.Down, l.Keys.Refresh, l.Filter.keys.Start}
+// FullHelp is the help overlay: the list's column, then the pane's.
+func (l *ListPane[S, T]) FullHelp() [][]key.Binding {
+	list := []key.Binding{l.Keys.Up, l.Keys.Down, l.Keys.Refresh, l.Filter.keys.Start}
+	return append([][]key.Binding{list}, l.spec.Keys.FullHelp()...)
 }
+
+// Ask opens a dialog that runs then when accepted.
+func (l *ListPane[S, T]) Ask(d Dialog, then func() tea.Cmd) { l.Modal.Open(d, then) }
 
 // Update handles what is the list's: its answers and ticks, the cursor,
 // refresh and filter keys and the mouse. handled false leaves msg to
 // the pane.
 func (l *ListPane[S, T]) Update(msg tea.Msg) (cmd tea.Cmd, handled bool) {
+	if k, ok := msg.(tea.KeyMsg); ok && l.Modal.Active() {
+		return l.Modal.Update(k), true
+	}
 	switch msg := msg.(type) {
 	case ResultMsg:
 		switch r := msg.Msg.(type) {
@@ -256,7 +288,7 @@ func (l *ListPane[S, T]) head() string {
 // layout is the table's first line and height within the pane.
 func (l *ListPane[S, T]) layout() (top, room int) {
 	top = lipgloss.Height(l.head()) + 1
-	tail := l.spec.Tail()
+	tail := l.tail()
 	used := top
 	if tail != "" {
 		used += lipgloss.Height(tail) - 1
@@ -271,5 +303,7 @@ func (l *ListPane[S, T]) View() string {
 	if len(l.shown) == 0 && l.Filter.Value() != "" {
 		table += "\n" + l.Table.Theme.Dim.Render("  nothing matches /"+l.Filter.Value())
 	}
-	return l.head() + "\n\n" + table + l.spec.Tail()
+	return l.head() + "\n\n" + table + l.tail()
 }
+
+func (l *ListPane[S, T]) tail() string { return l.spec.Tail() + l.Modal.View(l.width) }

@@ -41,11 +41,11 @@ func TestStaleChecksDropped(t *testing.T) {
 	first := m.Start()
 	m.Stop()
 	m.Update(first())
-	if m.list.Loaded() {
+	if m.List.Loaded() {
 		t.Fatal("a result that landed after Stop was used")
 	}
 	m.Update(m.Start()())
-	if !m.list.Loaded() || !strings.Contains(m.View(), "vm on 6b97fa06") {
+	if !m.List.Loaded() || !strings.Contains(m.View(), "vm on 6b97fa06") {
 		t.Fatalf("view:\n%s", m.View())
 	}
 }

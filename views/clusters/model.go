@@ -16,9 +16,9 @@ const refreshEvery = 5 * time.Second
 
 // Model is the clusters pane.
 type Model struct {
+	*views.List[backend.ClusterSummary]
 	c    views.Common
 	keys KeyMap
-	list *views.List[backend.ClusterSummary]
 }
 
 var (
@@ -29,44 +29,18 @@ var (
 // New builds the pane; it reads the backend once Start is called.
 func New(c views.Common, _ views.Args) *Model {
 	m := &Model{c: c, keys: NewKeyMap()}
-	m.list = views.NewList(c, views.ListSpec[[]backend.ClusterSummary, backend.ClusterSummary]{
+	m.List = views.NewList(c, views.ListSpec[[]backend.ClusterSummary, backend.ClusterSummary]{
 		Columns: columns, Every: refreshEvery, Fetch: list(c.Backend), Rows: rows,
-		Head: func() string { return c.Theme.Header.Render("Clusters") }})
+		Head: func() string { return c.Theme.Header.Render("Clusters") }, Keys: m.keys})
 	return m
 }
-
-// Init does nothing: Start fetches.
-func (m *Model) Init() tea.Cmd { return nil }
-
-// Start begins polling the list.
-func (m *Model) Start() tea.Cmd { return m.list.Start() }
-
-// Stop ends polling; late results are dropped.
-func (m *Model) Stop() { m.list.Stop() }
 
 // Title names the pane.
 func (m *Model) Title() string { return "clusters" }
 
-// Capturing is true while the filter is typed.
-func (m *Model) Capturing() bool { return m.list.Capturing() }
-
-// TakesEsc is true while a filter is set.
-func (m *Model) TakesEsc() bool { return m.list.TakesEsc() }
-
-// SetSize records the pane's area.
-func (m *Model) SetSize(w, h int) { m.c.Width, m.c.Height = w, h; m.list.SetSize(w, h) }
-
-// ShortHelp is the footer.
-func (m *Model) ShortHelp() []key.Binding { return m.list.ShortHelp(m.keys.ShortHelp()...) }
-
-// FullHelp is the help overlay.
-func (m *Model) FullHelp() [][]key.Binding {
-	return [][]key.Binding{m.list.HelpGroup(), m.keys.FullHelp()[0]}
-}
-
 // FocusedCluster is the cluster under the cursor.
 func (m *Model) FocusedCluster() string {
-	if c, ok := m.list.Selected(); ok {
+	if c, ok := m.Selected(); ok {
 		return c.Name
 	}
 	return ""
@@ -74,7 +48,7 @@ func (m *Model) FocusedCluster() string {
 
 // Update handles keys and list results.
 func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
-	if cmd, ok := m.list.Update(msg); ok {
+	if cmd, ok := m.List.Update(msg); ok {
 		return m, cmd
 	}
 	if k, ok := msg.(tea.KeyMsg); ok {
@@ -105,10 +79,10 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 // View draws the list, or what stands in for it.
 func (m *Model) View() string {
 	switch {
-	case !m.list.Loaded():
+	case !m.Loaded():
 		return m.c.Theme.Dim.Render("Loading clusters…")
-	case len(m.list.Items()) == 0:
+	case len(m.Items()) == 0:
 		return "No clusters yet.\n\n" + m.c.Theme.Dim.Render("Press "+m.keys.Create.Help().Key+" to create one.")
 	}
-	return m.list.View()
+	return m.List.View()
 }

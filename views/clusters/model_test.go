@@ -82,21 +82,21 @@ func TestStaleAndStoppedResultsDropped(t *testing.T) {
 	f := seeded(t)
 	m := New(vt.Common(f), views.Args{})
 	first := m.Start()
-	second := m.list.Refresh() // a manual refresh overtakes the first request
+	second := m.List.Refresh() // a manual refresh overtakes the first request
 	stale := first()
 	m.Update(stale.(views.ResultMsg))
-	if m.list.Loaded() {
+	if m.List.Loaded() {
 		t.Fatal("a superseded result was applied")
 	}
 	m.Stop()
 	m.Update(second())
-	if m.list.Loaded() {
+	if m.List.Loaded() {
 		t.Fatal("a result that arrived after Stop was applied")
 	}
 	cmd := m.Start()
 	m.Update(cmd())
-	if !m.list.Loaded() || len(m.list.Items()) != 2 {
-		t.Fatalf("current result not applied: loaded=%v rows=%d", m.list.Loaded(), len(m.list.Items()))
+	if !m.List.Loaded() || len(m.List.Items()) != 2 {
+		t.Fatalf("current result not applied: loaded=%v rows=%d", m.List.Loaded(), len(m.List.Items()))
 	}
 }
 
@@ -154,7 +154,7 @@ func TestFilterEscClearsThenEnterOpens(t *testing.T) {
 		t.Fatalf("enter on the filtered row sent %#v", got)
 	}
 	m.Update(vt.Key("esc"))
-	if m.TakesEsc() || len(m.list.Items()) != 2 || !strings.Contains(m.View(), "orders-db") {
+	if m.TakesEsc() || len(m.List.Items()) != 2 || !strings.Contains(m.View(), "orders-db") {
 		t.Fatal("esc did not clear the filter")
 	}
 }

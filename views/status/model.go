@@ -27,12 +27,11 @@ const (
 
 // Model is the status pane of one cluster.
 type Model struct {
+	*views.ListPane[*backend.ClusterStatus, backend.MachineStatus]
 	c       views.Common
 	cluster string
 	keys    KeyMap
-	list    *views.ListPane[*backend.ClusterStatus, backend.MachineStatus]
 	st      *backend.ClusterStatus
-	modal   views.Modal
 }
 
 var (
@@ -50,48 +49,17 @@ type machineSel struct {
 // New builds the status pane of args.Cluster.
 func New(c views.Common, args views.Args) *Model {
 	m := &Model{c: c, cluster: args.Cluster, keys: NewKeyMap()}
-	m.list = views.NewListPane(c, views.ListSpec[*backend.ClusterStatus, backend.MachineStatus]{
+	m.ListPane = views.NewListPane(c, views.ListSpec[*backend.ClusterStatus, backend.MachineStatus]{
 		Columns: columns, Every: RefreshEvery, Fetch: fetch(c.Backend, args.Cluster),
 		Items:  func(st *backend.ClusterStatus) []backend.MachineStatus { return st.Machines },
 		Loaded: m.loaded, Rows: m.rows, Style: m.cellStyle, Head: m.header,
-		Tail: func() string { return m.modal.View(m.c.Width) }})
+		Keys: &m.keys})
 	m.keys.enable(nil, 0, false)
 	return m
 }
 
-// Init does nothing: Start fetches.
-func (m *Model) Init() tea.Cmd { return nil }
-
-// Start begins the 2s refresh.
-func (m *Model) Start() tea.Cmd { return m.list.Start() }
-
-// Stop ends the refresh; results in flight are dropped.
-func (m *Model) Stop() { m.list.Stop() }
-
 // Title names the pane.
 func (m *Model) Title() string { return "status " + m.cluster }
-
-// Capturing is true while the filter is typed or a dialog is open.
-func (m *Model) Capturing() bool { return m.modal.Active() || m.list.Capturing() }
-
-// TakesEsc is true while a filter is set.
-func (m *Model) TakesEsc() bool { return m.list.TakesEsc() }
-
-// SetSize records the pane's area.
-func (m *Model) SetSize(w, h int) { m.c.Width, m.c.Height = w, h; m.list.SetSize(w, h) }
-
-// ShortHelp is the footer.
-func (m *Model) ShortHelp() []key.Binding {
-	if m.modal.Active() {
-		return views.NewDialogKeys().ShortHelp()
-	}
-	return m.list.ShortHelp(m.keys.ShortHelp()...)
-}
-
-// FullHelp is the help overlay.
-func (m *Model) FullHelp() [][]key.Binding {
-	return append([][]key.Binding{m.list.HelpGroup()}, m.keys.FullHelp()...)
-}
 
 func (m *Model) cellStyle(ms backend.MachineStatus, col int) (lipgloss.Style, bool) {
 	if col == roleCol && ms.Role == "leader" {
@@ -103,9 +71,9 @@ func (m *Model) cellStyle(ms backend.MachineStatus, col int) (lipgloss.Style, bo
 // loaded keeps the answer for the header and picks the columns.
 func (m *Model) loaded(st *backend.ClusterStatus) {
 	m.st = st
-	m.list.Table.Columns = columns
+	m.Table.Columns = columns
 	if m.hosts() {
-		m.list.Table.Columns = hostColumns
+		m.Table.Columns = hostColumns
 	}
 }
 
@@ -118,18 +86,15 @@ func (m *Model) rows(ms []backend.MachineStatus) [][]string {
 
 // Update handles keys, status results and finished actions.
 func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
-	if k, ok := msg.(tea.KeyMsg); ok && m.modal.Active() {
-		return m, m.modal.Update(k)
-	}
 	if r, ok := msg.(views.ResultMsg); ok {
 		if tr, ok := r.Msg.(views.TaskResult); ok {
 			if tr.ID == taskDestroy && tr.Err == nil {
 				return m, views.Back
 			}
-			return m, m.list.Refresh()
+			return m, m.Refresh()
 		}
 	}
-	cmd, ok := m.list.Update(msg)
+	cmd, ok := m.ListPane.Update(msg)
 	if !ok {
 		if k, isKey := msg.(tea.KeyMsg); isKey {
 			cmd = m.onKey(k)
@@ -140,7 +105,7 @@ func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
 }
 
 func (m *Model) selected() *machineSel {
-	ms, ok := m.list.Selected()
+	ms, ok := m.Selected()
 	if !ok {
 		return nil
 	}
@@ -149,7 +114,7 @@ func (m *Model) selected() *machineSel {
 
 // ask opens a yes/no dialog that runs then on yes.
 func (m *Model) ask(prompt string, then tea.Cmd) tea.Cmd {
-	m.modal.Open(views.NewConfirm(m.c.Theme, prompt), func() tea.Cmd { return then })
+	m.Ask(views.NewConfirm(m.c.Theme, prompt), func() tea.Cmd { return then })
 	return nil
 }
 
@@ -199,7 +164,7 @@ func (m *Model) onAction(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Restart):
 		return m.ask(fmt.Sprintf("Restart every machine of %s, one at a time?", c), restart(b, id, c))
 	case key.Matches(k, m.keys.Destroy):
-		m.modal.Open(views.NewTypeConfirm(m.c.Theme,
+		m.Ask(views.NewTypeConfirm(m.c.Theme,
 			fmt.Sprintf("Destroy %s? Every machine and volume is deleted; this cannot be undone.", c), c),
 			func() tea.Cmd { return destroy(b, id, c) })
 	case sel == nil:
@@ -221,7 +186,7 @@ func (m *Model) View() string {
 	if m.st == nil {
 		return m.c.Theme.Dim.Render("Loading status of " + m.cluster + "…")
 	}
-	return m.list.View()
+	return m.ListPane.View()
 }
 
 func (m *Model) header() string {
@@ -241,7 +206,7 @@ func (m *Model) header() string {
 	}
 	lines := []string{t.Header.Render(st.Name)}
 	for _, p := range kv {
-		lines = append(lines, views.Truncate(t.Label.Render(fmt.Sprintf("  %-13s", p[0]))+p[1], m.c.Width))
+		lines = append(lines, views.Truncate(t.Label.Render(fmt.Sprintf("  %-13s", p[0]))+p[1], m.Width()))
 	}
 	return strings.Join(lines, "\n")
 }

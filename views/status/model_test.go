@@ -58,7 +58,7 @@ func TestStatusHostsGolden(t *testing.T) {
 	vt.Golden(t, tm)
 	m := loaded(t, f)
 	for _, k := range []string{"+", "-", "R", "D", "S", "s", "K"} {
-		if _, cmd := m.Update(vt.Key(k)); cmd != nil || m.modal.Active() {
+		if _, cmd := m.Update(vt.Key(k)); cmd != nil || m.Modal.Active() {
 			t.Fatalf("key %s offered a lifecycle action on an external cluster", k)
 		}
 	}
@@ -175,7 +175,7 @@ func TestMachineKeysFollowSelection(t *testing.T) {
 func TestStaleStatusDropped(t *testing.T) {
 	f := seeded(t, 2)
 	m := loaded(t, f)
-	old := m.list.Refresh()
+	old := m.ListPane.Refresh()
 	if err := f.ScaleCount(context.Background(), name, 3, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestStaleStatusDropped(t *testing.T) {
 	if _, cmd := m.Update(vt.Key("r")); cmd != nil {
 		t.Fatal("r fetched while a fetch was in flight")
 	}
-	fresh := m.list.Refresh()
+	fresh := m.ListPane.Refresh()
 	m.Update(fresh())
 	m.Update(oldMsg) // arrives last, but is older
 	if len(m.st.Machines) != 3 {

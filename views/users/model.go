@@ -17,11 +17,10 @@ const refreshEvery = 5 * time.Second
 
 // Model is the users pane of one cluster.
 type Model struct {
+	*views.List[backend.User]
 	c       views.Common
 	cluster string
 	keys    KeyMap
-	list    *views.List[backend.User]
-	modal   views.Modal
 	secret  *created // a generated password, shown until the next key
 }
 
@@ -33,49 +32,21 @@ var (
 // New builds the users pane of args.Cluster.
 func New(c views.Common, args views.Args) *Model {
 	m := &Model{c: c, cluster: args.Cluster, keys: NewKeyMap()}
-	m.list = views.NewList(c, views.ListSpec[[]backend.User, backend.User]{
+	m.List = views.NewList(c, views.ListSpec[[]backend.User, backend.User]{
 		Columns: columns, Every: refreshEvery, Fetch: list(c.Backend, args.Cluster), Rows: rows,
 		Head: func() string { return c.Theme.Header.Render("Users of " + args.Cluster) },
-		Tail: m.tail})
+		Tail: m.tail, Keys: &m.keys})
 	return m
 }
 
-// Init does nothing: Start fetches.
-func (m *Model) Init() tea.Cmd { return nil }
-
-// Start begins refreshing the list.
-func (m *Model) Start() tea.Cmd { return m.list.Start() }
-
 // Stop ends refreshing and forgets a password still on screen.
 func (m *Model) Stop() {
-	m.list.Stop()
+	m.List.Stop()
 	m.setSecret(nil)
 }
 
 // Title names the pane.
 func (m *Model) Title() string { return "users " + m.cluster }
-
-// Capturing is true while the filter is typed or a dialog is open.
-func (m *Model) Capturing() bool { return m.modal.Active() || m.list.Capturing() }
-
-// TakesEsc is true while a filter is set.
-func (m *Model) TakesEsc() bool { return m.list.TakesEsc() }
-
-// SetSize records the pane's area.
-func (m *Model) SetSize(w, h int) { m.c.Width, m.c.Height = w, h; m.list.SetSize(w, h) }
-
-// ShortHelp is the footer.
-func (m *Model) ShortHelp() []key.Binding {
-	if m.modal.Active() {
-		return views.NewDialogKeys().ShortHelp()
-	}
-	return m.list.ShortHelp(m.keys.ShortHelp()...)
-}
-
-// FullHelp is the help overlay.
-func (m *Model) FullHelp() [][]key.Binding {
-	return append([][]key.Binding{m.list.HelpGroup()}, m.keys.FullHelp()...)
-}
 
 func (m *Model) setSecret(s *created) {
 	m.secret = s
@@ -84,15 +55,12 @@ func (m *Model) setSecret(s *created) {
 
 // Update handles keys, the list and finished tasks.
 func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
-	if k, ok := msg.(tea.KeyMsg); ok && m.modal.Active() {
-		return m, m.modal.Update(k)
-	}
 	if r, ok := msg.(views.ResultMsg); ok {
 		if tr, ok := r.Msg.(views.TaskResult); ok {
 			if c, ok := tr.Value.(created); ok && c.password != "" {
 				m.setSecret(&c)
 			}
-			return m, m.list.Refresh()
+			return m, m.Refresh()
 		}
 	}
 	k, isKey := msg.(tea.KeyMsg)
@@ -102,7 +70,7 @@ func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
 	if isKey {
 		m.setSecret(nil)
 	}
-	if cmd, ok := m.list.Update(msg); ok {
+	if cmd, ok := m.List.Update(msg); ok {
 		return m, cmd
 	}
 	if isKey {
@@ -119,17 +87,17 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 		p := views.NewPrompt(m.c.Theme, "New user on "+c, func(v []string) (err error) { u, err = parse(v); return },
 			views.Field{Label: "Name"}, views.Field{Label: "Password", Placeholder: "empty: generate one", Secret: true},
 			views.Field{Label: "Superuser", Placeholder: "no"})
-		m.modal.Open(p, func() tea.Cmd { return create(b, id, c, u) })
+		m.Ask(p, func() tea.Cmd { return create(b, id, c, u) })
 	case key.Matches(k, m.keys.Drop):
-		if u, ok := m.list.Selected(); ok {
-			m.modal.Open(views.NewConfirm(m.c.Theme, fmt.Sprintf("Drop user %s from %s? Its sessions end.", u.Name, c)),
+		if u, ok := m.Selected(); ok {
+			m.Ask(views.NewConfirm(m.c.Theme, fmt.Sprintf("Drop user %s from %s? Its sessions end.", u.Name, c)),
 				func() tea.Cmd { return drop(b, id, c, u.Name) })
 		}
 	}
 	return nil
 }
 
-// tail is a new password and any open dialog, under the table.
+// tail is a new password, under the table.
 func (m *Model) tail() string {
 	t := m.c.Theme
 	var extra []string
@@ -137,13 +105,13 @@ func (m *Model) tail() string {
 		extra = append(extra, "", t.Secret.Render(fmt.Sprintf("User %s  Password: %s", m.secret.user, m.secret.password)),
 			t.Warning.Render("Save the password in a secure place, you won't be able to see it again!"))
 	}
-	return strings.Join(extra, "\n") + m.modal.View(m.c.Width)
+	return strings.Join(extra, "\n")
 }
 
 // View draws the list, a new password and any open dialog.
 func (m *Model) View() string {
-	if !m.list.Loaded() {
+	if !m.Loaded() {
 		return m.c.Theme.Dim.Render("Loading users of " + m.cluster + "…")
 	}
-	return m.list.View()
+	return m.List.View()
 }
