@@ -148,7 +148,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyMsg:
 		return m, m.onKey(msg)
 	case tea.MouseMsg:
-		return m, nil
+		return m, m.onMouse(msg)
 	case views.ResultMsg:
 		return m, m.route(msg)
 	case views.OpenPaneMsg:

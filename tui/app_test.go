@@ -374,3 +374,56 @@ func TestConnectAfterFirstFrame(t *testing.T) {
 		t.Fatal("q does not quit after a failed connect")
 	}
 }
+
+// TestMouseSelectsAndFooterClickRuns: a click on a row (screen Y counts
+// the title bar) selects it, the wheel scrolls, and a click on a footer
+// key runs that key.
+func TestMouseSelectsAndFooterClickRuns(t *testing.T) {
+	m := started(t, seeded(t))
+	click := func(x, y int) {
+		_, cmd := m.Update(tea.MouseMsg{X: x, Y: y, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+		drive(m, cmd)
+	}
+	// Title bar, "Clusters", blank, header, md-postgres-500, orders-db.
+	click(5, 5)
+	if f := m.top().pane.(views.ClusterFocus).FocusedCluster(); f != "orders-db" {
+		t.Fatalf("click on orders-db focused %q", f)
+	}
+	_, cmd := m.Update(tea.MouseMsg{X: 5, Y: 5, Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
+	drive(m, cmd)
+	if f := m.top().pane.(views.ClusterFocus).FocusedCluster(); f != "md-postgres-500" {
+		t.Fatalf("wheel up focused %q", f)
+	}
+	click(5, 5)
+	footer := strings.Split(m.View(), "\n")[vt.Height-2]
+	x := strings.Index(footer, "enter status")
+	if x < 0 {
+		t.Fatalf("footer %q", footer)
+	}
+	click(len([]rune(footer[:x]))+2, vt.Height-2)
+	if got := routes(m); got != "clusters: status:orders-db" {
+		t.Fatalf("footer click on enter: stack %s", got)
+	}
+	click(0, vt.Height-1) // the status line: nothing
+	if got := routes(m); got != "clusters: status:orders-db" {
+		t.Fatalf("a click on the status line did something: %s", got)
+	}
+}
+
+// TestEscClearsTheFilterFirst: with a filter set, esc clears it and the
+// pane stays; the next esc goes back.
+func TestEscClearsTheFilterFirst(t *testing.T) {
+	m := started(t, seeded(t))
+	press(m, "enter", "/", "d", "a", "enter")
+	if !strings.Contains(m.View(), "/da (esc clears)") {
+		t.Fatalf("view:\n%s", m.View())
+	}
+	press(m, "esc")
+	if got := routes(m); got != "clusters: status:md-postgres-500" || strings.Contains(m.View(), "/da") {
+		t.Fatalf("first esc: stack %s\n%s", got, m.View())
+	}
+	press(m, "esc")
+	if got := routes(m); got != "clusters:" {
+		t.Fatalf("second esc: stack %s", got)
+	}
+}
