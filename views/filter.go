@@ -18,6 +18,8 @@ type Filter struct {
 	keys   FilterKeys
 	input  textinput.Model
 	typing bool
+	value  string // the trimmed text, kept so Match costs no allocation
+	lower  string
 }
 
 // FilterKeys start, keep and clear a filter.
@@ -44,7 +46,13 @@ func (f *Filter) Typing() bool { return f.typing }
 func (f *Filter) Set() bool { return f.typing || f.Value() != "" }
 
 // Value is the filter text.
-func (f *Filter) Value() string { return strings.TrimSpace(f.input.Value()) }
+func (f *Filter) Value() string { return f.value }
+
+// sync refreshes the kept text after the input changed.
+func (f *Filter) sync() {
+	f.value = strings.TrimSpace(f.input.Value())
+	f.lower = strings.ToLower(f.value)
+}
 
 // Keys are the bindings to show: typing ones while typing, else `/` and,
 // when a filter is kept, esc to clear it.
@@ -71,6 +79,7 @@ func (f *Filter) Update(k tea.KeyMsg) (handled, changed bool) {
 		f.Clear()
 	case f.typing:
 		f.input, _ = f.input.Update(k)
+		f.sync()
 	case key.Matches(k, f.keys.Start):
 		f.typing = true
 		f.input.Focus()
@@ -85,13 +94,13 @@ func (f *Filter) Clear() {
 	f.typing = false
 	f.input.Blur()
 	f.input.SetValue("")
+	f.sync()
 }
 
 // Match reports whether text passes the filter (case-insensitive
 // substring; an empty filter passes everything).
 func (f *Filter) Match(text string) bool {
-	v := f.Value()
-	return v == "" || strings.Contains(strings.ToLower(text), strings.ToLower(v))
+	return f.lower == "" || strings.Contains(strings.ToLower(text), f.lower)
 }
 
 // View is the filter as the header shows it, "" when none is set.

@@ -26,14 +26,19 @@ type Model struct {
 	paused   bool
 	scroll   int // lines up from the newest while paused
 	drain    views.Drain[backend.LogLine]
+	filter   views.Filter // by text: process, level and message
 }
 
-var _ views.Pane = (*Model)(nil)
+var (
+	_ views.Pane     = (*Model)(nil)
+	_ views.EscTaker = (*Model)(nil)
+)
 
 // New builds the logs pane of args.Cluster.
 func New(c views.Common, args views.Args) *Model {
 	return &Model{c: c, cluster: args.Cluster, keys: NewKeyMap(), buf: newRing(keep),
-		drain: views.Drain[backend.LogLine]{PaneID: c.PaneID, Max: drainMax}}
+		drain:  views.Drain[backend.LogLine]{PaneID: c.PaneID, Max: drainMax},
+		filter: views.NewFilter(c.Theme)}
 }
 
 // Init does nothing: Start opens the stream.
@@ -51,17 +56,27 @@ func (m *Model) Stop() { m.drain.Stop() }
 // Title names the pane.
 func (m *Model) Title() string { return "logs " + m.cluster }
 
-// Capturing is false: the pane holds no text input.
-func (m *Model) Capturing() bool { return false }
+// Capturing is true while the filter is typed.
+func (m *Model) Capturing() bool { return m.filter.Typing() }
+
+// TakesEsc is true while a filter is set: esc clears it.
+func (m *Model) TakesEsc() bool { return m.filter.Set() }
 
 // SetSize records the pane's area.
 func (m *Model) SetSize(w, h int) { m.c.Width, m.c.Height = w, h }
 
 // ShortHelp is the footer.
-func (m *Model) ShortHelp() []key.Binding { return m.keys.ShortHelp() }
+func (m *Model) ShortHelp() []key.Binding {
+	if m.filter.Typing() {
+		return m.filter.Keys()
+	}
+	return append(m.keys.ShortHelp(), m.filter.Keys()...)
+}
 
 // FullHelp is the help overlay.
-func (m *Model) FullHelp() [][]key.Binding { return m.keys.FullHelp() }
+func (m *Model) FullHelp() [][]key.Binding {
+	return append(m.keys.FullHelp(), m.filter.Keys())
+}
 
 // Update handles the stream and keys.
 func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
@@ -97,6 +112,12 @@ func contains(xs []string, s string) bool {
 }
 
 func (m *Model) onKey(k tea.KeyMsg) {
+	if handled, changed := m.filter.Update(k); handled {
+		if changed {
+			m.scroll = 0
+		}
+		return
+	}
 	switch {
 	case key.Matches(k, m.keys.Pause):
 		m.paused = !m.paused
@@ -143,8 +164,11 @@ func (m *Model) View() string {
 		state = "paused"
 	}
 	head := t.Header.Render(fmt.Sprintf("Logs of %s", m.cluster)) + t.Dim.Render(fmt.Sprintf("  %s, %s", which, state))
+	if f := m.filter.View(); f != "" {
+		head += "  " + f
+	}
 	room := max(m.c.Height-2, 1)
-	lines := m.buf.window(m.scroll, room, func(l *backend.LogLine) bool { return m.machine == "" || l.Machine == m.machine })
+	lines := m.buf.window(m.scroll, room, m.keep)
 	out := make([]string, 0, 2+len(lines))
 	out = append(out, head, "")
 	for _, l := range lines {
@@ -154,6 +178,12 @@ func (m *Model) View() string {
 		out = append(out, t.Dim.Render("No log lines yet."))
 	}
 	return strings.Join(out, "\n")
+}
+
+// keep reports whether a line passes the machine choice and the filter
+// (its process, level and message).
+func (m *Model) keep(l *backend.LogLine) bool {
+	return (m.machine == "" || l.Machine == m.machine) && m.filter.Match(l.Proc+" "+l.Level+" "+l.Message)
 }
 
 // format is a log line for an 80-column screen: time, machine, process,

@@ -155,3 +155,13 @@ func TestViewCopiesOnlyWhatItShows(t *testing.T) {
 		t.Fatalf("a frame allocates %d bytes", per)
 	}
 }
+
+// TestLogsFilterGolden: `/` keeps the lines whose process, level or
+// message match, and the header shows the filter.
+func TestLogsFilterGolden(t *testing.T) {
+	tm := vt.Run(t, New(vt.Common(seeded(t)), views.Args{Cluster: name}))
+	vt.WaitFor(t, tm, "sentinel")
+	vt.Keys(tm, " ", "/", "text:sentinel", "enter")
+	vt.WaitFor(t, tm, "/sentinel (esc clears)")
+	vt.Golden(t, tm)
+}
