@@ -207,6 +207,10 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 	if key.Matches(k, m.keys.ForceQuit) {
 		return m.quit()
 	}
+	if key.Matches(k, m.keys.Cancel) && m.status.cancellable() {
+		m.status.cancel()
+		return nil
+	}
 	m.status.clearError()
 	switch {
 	case m.paletteOn:

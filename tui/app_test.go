@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -425,5 +426,25 @@ func TestEscClearsTheFilterFirst(t *testing.T) {
 	press(m, "esc")
 	if got := routes(m); got != "clusters:" {
 		t.Fatalf("second esc: stack %s", got)
+	}
+}
+
+// TestCtrlXCancelsTheRunningTask: the status line offers the cancel
+// key while a task runs; ctrl+x ends the task's context and its end
+// says it was cancelled.
+func TestCtrlXCancelsTheRunningTask(t *testing.T) {
+	m := started(t, fake.New())
+	cmd := views.RunTask(views.Task{ID: "sw", Start: "Switching over…", Done: "done",
+		Run: func(ctx context.Context) (any, error) { <-ctx.Done(); return nil, ctx.Err() }})
+	msgs := vt.Cmds(cmd()) // tea.Sequence: start, then run
+	m.Update(msgs[0]())
+	if got := m.status.view(80); !strings.Contains(got, "ctrl+x cancels") {
+		t.Fatalf("status %q", got)
+	}
+	m.Update(vt.Key("ctrl+x"))
+	done := msgs[1]().(views.TaskDoneMsg) // returns only because ctrl+x cancelled it
+	m.Update(done)
+	if got := m.status.view(80); !strings.Contains(got, "cancelled") {
+		t.Fatalf("status after cancel %q", got)
 	}
 }
