@@ -218,8 +218,8 @@ func TestHelpListsEveryEnabledBinding(t *testing.T) {
 			}
 		}
 	}
-	if enabled != 24 || disabled != 1 {
-		t.Fatalf("%d enabled, %d disabled bindings; want 24 (with / filter) and 1 (start machine on a running one)", enabled, disabled)
+	if enabled != 25 || disabled != 1 {
+		t.Fatalf("%d enabled, %d disabled bindings; want 25 (with / filter and enter) and 1 (start machine on a running one)", enabled, disabled)
 	}
 	press(m, "esc")
 	if m.helpOn || m.top().route != views.RouteStatus {

@@ -5,6 +5,7 @@ import "github.com/charmbracelet/bubbles/key"
 // KeyMap is the status pane's keys. The dangerous ones (upper case) all
 // go through a confirm dialog.
 type KeyMap struct {
+	Open      key.Binding
 	PSQL      key.Binding
 	PSQLHere  key.Binding
 	Users     key.Binding
@@ -26,6 +27,7 @@ type KeyMap struct {
 func NewKeyMap() KeyMap {
 	b := func(k, help string) key.Binding { return key.NewBinding(key.WithKeys(k), key.WithHelp(k, help)) }
 	return KeyMap{
+		Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "machine detail")),
 		PSQL:      b("p", "psql"),
 		PSQLHere:  b("P", "psql on machine"),
 		Users:     b("u", "users"),
@@ -53,7 +55,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // dangerous actions.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.PSQL, k.PSQLHere, k.Users, k.DBs, k.Timeline, k.Checks, k.Logs, k.Metrics},
+		{k.Open, k.PSQL, k.PSQLHere, k.Users, k.DBs, k.Timeline, k.Checks, k.Logs, k.Metrics},
 		{k.ScaleUp, k.ScaleDown, k.Start, k.Stop, k.Kill, k.Restart, k.Destroy},
 	}
 }
@@ -64,6 +66,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 // the engine that runs its nodes owns them.
 func (k *KeyMap) enable(m *machineSel, machines int, owned bool) {
 	running := m != nil && m.running
+	k.Open.SetEnabled(m != nil)
 	k.PSQLHere.SetEnabled(running)
 	k.Start.SetEnabled(!owned && m != nil && !running)
 	k.Stop.SetEnabled(!owned && running)
