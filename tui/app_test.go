@@ -218,8 +218,8 @@ func TestHelpListsEveryEnabledBinding(t *testing.T) {
 			}
 		}
 	}
-	if enabled != 25 || disabled != 1 {
-		t.Fatalf("%d enabled, %d disabled bindings; want 25 (with / filter and enter) and 1 (start machine on a running one)", enabled, disabled)
+	if enabled != 26 || disabled != 1 {
+		t.Fatalf("%d enabled, %d disabled bindings; want 26 (with / filter, enter and o) and 1 (start machine on a running one)", enabled, disabled)
 	}
 	press(m, "esc")
 	if m.helpOn || m.top().route != views.RouteStatus {
@@ -328,7 +328,7 @@ func TestTitleKeepsTheCurrentPane(t *testing.T) {
 
 func TestPaletteCompletions(t *testing.T) {
 	for typed, want := range map[string]string{
-		"": strings.Join(commandNames(), " "), "me": "metrics", ":c": "clusters checks create",
+		"": strings.Join(commandNames(), " "), "me": "metrics", ":c": "clusters checks create config",
 		"status orders-db": strings.Join(commandNames(), " "), "zz": strings.Join(commandNames(), " "),
 	} {
 		if got := strings.Join(completions(typed), " "); got != want {

@@ -26,6 +26,7 @@ var commands = []command{
 	{name: "dbs", route: views.RouteDBs},
 	{name: "create", route: views.RouteCreate},
 	{name: "timeline", route: views.RouteTimeline},
+	{name: "config", route: views.RouteConfig},
 	{name: "quit", quit: true},
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/pgtui/pgtui/views"
 	"github.com/pgtui/pgtui/views/checks"
 	"github.com/pgtui/pgtui/views/clusters"
+	"github.com/pgtui/pgtui/views/config"
 	"github.com/pgtui/pgtui/views/dbs"
 	"github.com/pgtui/pgtui/views/logs"
 	"github.com/pgtui/pgtui/views/machine"
@@ -37,6 +38,7 @@ func registry() map[views.Route]route {
 		views.RouteChecks:   {build: func(c views.Common, a views.Args) views.Pane { return checks.New(c, a) }, needCluster: true},
 		views.RouteLogs:     {build: func(c views.Common, a views.Args) views.Pane { return logs.New(c, a) }, needCluster: true},
 		views.RouteMetrics:  {build: func(c views.Common, a views.Args) views.Pane { return metrics.New(c, a) }, needCluster: true},
+		views.RouteConfig:   {build: func(c views.Common, a views.Args) views.Pane { return config.New(c, a) }, needCluster: true},
 		views.RouteMachine:  {build: func(c views.Common, a views.Args) views.Pane { return machine.New(c, a) }, needCluster: true},
 	}
 }

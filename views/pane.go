@@ -29,6 +29,7 @@ const (
 	RouteLogs     Route = "logs"
 	RouteMetrics  Route = "metrics"
 	RouteMachine  Route = "machine"
+	RouteConfig   Route = "config"
 )
 
 // Args are what a pane is opened on.

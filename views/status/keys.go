@@ -14,6 +14,7 @@ type KeyMap struct {
 	Checks    key.Binding
 	Logs      key.Binding
 	Metrics   key.Binding
+	Config    key.Binding
 	ScaleUp   key.Binding
 	ScaleDown key.Binding
 	Start     key.Binding
@@ -36,6 +37,7 @@ func NewKeyMap() KeyMap {
 		Checks:    b("c", "health checks"),
 		Logs:      b("l", "logs"),
 		Metrics:   b("m", "metrics"),
+		Config:    b("o", "settings"),
 		ScaleUp:   b("+", "add a machine"),
 		ScaleDown: b("-", "remove a machine"),
 		Start:     b("s", "start machine"),
@@ -55,7 +57,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // dangerous actions.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Open, k.PSQL, k.PSQLHere, k.Users, k.DBs, k.Timeline, k.Checks, k.Logs, k.Metrics},
+		{k.Open, k.PSQL, k.PSQLHere, k.Users, k.DBs, k.Timeline, k.Checks, k.Logs, k.Metrics, k.Config},
 		{k.ScaleUp, k.ScaleDown, k.Start, k.Stop, k.Kill, k.Restart, k.Destroy},
 	}
 }

@@ -142,6 +142,8 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 		return views.Open(views.RouteLogs, args)
 	case key.Matches(k, m.keys.Metrics):
 		return views.Open(views.RouteMetrics, args)
+	case key.Matches(k, m.keys.Config):
+		return views.Open(views.RouteConfig, args)
 	}
 	return m.onAction(k)
 }
