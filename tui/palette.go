@@ -27,6 +27,7 @@ var commands = []command{
 	{name: "create", route: views.RouteCreate},
 	{name: "timeline", route: views.RouteTimeline},
 	{name: "config", route: views.RouteConfig},
+	{name: "apps", route: views.RouteApps},
 	{name: "quit", quit: true},
 }
 

@@ -30,6 +30,7 @@ const (
 	RouteMetrics  Route = "metrics"
 	RouteMachine  Route = "machine"
 	RouteConfig   Route = "config"
+	RouteApps     Route = "apps"
 )
 
 // Args are what a pane is opened on.
