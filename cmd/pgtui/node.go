@@ -38,6 +38,7 @@ func newNode() *cobra.Command {
 		memoryMB    int
 		interval    time.Duration
 		checkEvery  time.Duration
+		bf          nodeBackupFlags
 	)
 	cmd := &cobra.Command{
 		Use:    "node",
@@ -58,6 +59,9 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 				return err
 			}
 			cfg.Secrets = sec
+			if cfg.Backup, err = bf.config(secretsFile); err != nil {
+				return err
+			}
 			cfg.Params = nodeimage.MemoryParams(memoryMB)
 			cfg.Options = cluster.Options{SyncMode: !asyncMode, Strict: strict, MaxLagBytes: maxLag}
 			cfg.Timing = nodeimage.DefaultTiming()
@@ -92,6 +96,7 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 	f.DurationVar(&leaseTTL, "lease-ttl", nodeimage.DefaultTiming().LeaseTTL, "leader lease TTL")
 	f.DurationVar(&interval, "interval", nodeimage.DefaultTiming().Interval, "reconcile interval")
 	addCheckFlags(cmd, &cfg.CheckThresholds, &checkEvery)
+	bf.add(cmd)
 	cmd.AddCommand(newNodeSwitchover())
 	return cmd
 }
@@ -161,11 +166,21 @@ func defaultDataDir() string {
 
 // loadSecrets reads the passwords from a 0600 file, else the environment.
 func loadSecrets(file string) (keeper.Secrets, error) {
+	get, err := secretGetter(file)
+	if err != nil {
+		return keeper.Secrets{}, err
+	}
+	return keeper.Secrets{SuperuserPassword: get(envSuperuser), AdminPassword: get(envAdmin), ReplPassword: get(envRepl)}, nil
+}
+
+// secretGetter reads KEY=VALUE lines from a 0600 file; a key the file
+// lacks comes from the environment.
+func secretGetter(file string) (func(string) string, error) {
 	vals := map[string]string{}
 	if file != "" {
 		b, err := readPrivateFile(file, "secrets file")
 		if err != nil {
-			return keeper.Secrets{}, err
+			return nil, err
 		}
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() {
@@ -175,16 +190,15 @@ func loadSecrets(file string) (keeper.Secrets, error) {
 			}
 		}
 		if err := sc.Err(); err != nil {
-			return keeper.Secrets{}, fmt.Errorf("secrets file %s: %w", file, err)
+			return nil, fmt.Errorf("secrets file %s: %w", file, err)
 		}
 	}
-	get := func(k string) string {
+	return func(k string) string {
 		if v, ok := vals[k]; ok {
 			return v
 		}
 		return os.Getenv(k)
-	}
-	return keeper.Secrets{SuperuserPassword: get(envSuperuser), AdminPassword: get(envAdmin), ReplPassword: get(envRepl)}, nil
+	}, nil
 }
 
 // readPrivateFile reads a file of secrets, refusing one that others can
