@@ -357,7 +357,10 @@ func (h *hostsHarness) finalLost(ctx context.Context, all []ack) (int, error) {
 		return 0, err
 	}
 	for _, o := range h.c.Hosts {
-		deadline := time.Now().Add(30 * time.Second)
+		// A replica healed from a partition may first wait out its stalled
+		// replication connection (wal_receiver_timeout, 10 s) and the
+		// leader's (wal_sender_timeout) before it catches up.
+		deadline := time.Now().Add(120 * time.Second)
 		for {
 			got, err := fingerprint(ctx, h.c.DirectURL(o))
 			if err == nil && got == want {
