@@ -23,14 +23,15 @@ import (
 )
 
 var hostFaultKinds = []string{
-	"kill -9 leader host", "kill -9 leader node", "partition leader host > TTL", "partition replica host",
-	"kill -9 etcd raft leader", "kill -9 etcd member on leader host", "2 etcd members down",
+	"kill -9 leader host", "kill -9 leader node", "partition leader host", "partition replica host",
+	"etcd: kill -9 raft leader", "etcd: kill -9 leader host's", "etcd: 2 members down",
 }
 
 type hostsHarness struct {
 	c       *hosts.Cluster
 	rng     *rand.Rand
 	kinds   []string
+	deck    []string // kinds left in this round
 	writers []*writer
 	state   testcluster.State
 }
@@ -80,14 +81,14 @@ func runHosts(n, faults int, seed uint64, report string) error {
 	start := time.Now()
 	var results []result
 	for i := 0; i < faults && ctx.Err() == nil; i++ {
-		kind := h.kinds[h.rng.IntN(len(h.kinds))]
+		kind := h.pick()
 		r := h.inject(ctx, kind)
 		results = append(results, r)
 		status := "ok"
 		if r.err != nil {
 			status = "ERROR " + r.err.Error()
 		}
-		fmt.Printf("%3d %-34s unavailable %7s converged %7s lost %d %s\n", i+1, r.kind,
+		fmt.Printf("%3d %-26s unavailable %7s converged %7s lost %d %s\n", i+1, r.kind,
 			r.unavailable.Round(time.Millisecond), r.converge.Round(time.Millisecond), r.lost, status)
 		if r.err != nil && r.lost == 0 && ctx.Err() == nil {
 			fmt.Println(c.Logs(30))
@@ -117,6 +118,20 @@ func runHosts(n, faults int, seed uint64, report string) error {
 		return fmt.Errorf("%d of %d faults run, %d lost, %d split-brain intervals", len(results), faults, lost, sb)
 	}
 	return nil
+}
+
+// pick deals the kinds in rounds, each round a fresh random order, so
+// every kind runs about equally often (a uniform draw left host kills out
+// of one 36-fault run).
+func (h *hostsHarness) pick() string {
+	if len(h.deck) == 0 {
+		for _, i := range h.rng.Perm(len(h.kinds)) {
+			h.deck = append(h.deck, h.kinds[i])
+		}
+	}
+	k := h.deck[0]
+	h.deck = h.deck[1:]
+	return k
 }
 
 func (h *hostsHarness) exec(ctx context.Context, sql string) error {
@@ -215,7 +230,7 @@ func (h *hostsHarness) fault(ctx context.Context, kind string) error {
 			return err
 		}
 		return h.c.StartNode(l)
-	case "partition leader host > TTL":
+	case "partition leader host":
 		return h.partitionLeader(ctx, l)
 	case "partition replica host":
 		r := h.replica()
@@ -226,15 +241,15 @@ func (h *hostsHarness) fault(ctx context.Context, kind string) error {
 		_, err := h.c.WaitFor(wctx, r.Name+" seen gone", func(s testcluster.State) bool { return !s.Members[r.Name].Alive })
 		cancel()
 		return errors.Join(err, h.c.Heal(r))
-	case "kill -9 etcd raft leader":
+	case "etcd: kill -9 raft leader":
 		m, err := h.c.EtcdLeader(ctx)
 		if err != nil {
 			return err
 		}
 		return h.killMember(ctx, m)
-	case "kill -9 etcd member on leader host":
+	case "etcd: kill -9 leader host's":
 		return h.killMember(ctx, l)
-	case "2 etcd members down":
+	case "etcd: 2 members down":
 		var down []*hosts.Host
 		for _, i := range h.rng.Perm(len(h.c.Hosts))[:2] {
 			m := h.c.Hosts[i]
