@@ -48,6 +48,8 @@ func newNode() *cobra.Command {
 a proxy to the current leader on --proxy-port, health checks on --health-port
 (GET /health open; GET /checks and GET /logs need the cluster's token, see
 docs/ARCHITECTURE.md) and Prometheus metrics on --metrics-port (GET /metrics).
+With an etcd cluster over TLS give https endpoints and --etcd-cacert,
+--etcd-cert and --etcd-key together.
 Passwords come from ` + envSuperuser + `, ` + envAdmin + ` and ` + envRepl + `,
 or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -78,6 +80,9 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 	f.StringVar(&cfg.ListenHost, "listen", "127.0.0.1", "address every port binds to")
 	f.StringVar(&cfg.AdvertiseHost, "advertise", "", "address other nodes reach this one on (default: --listen)")
 	f.StringSliceVar(&cfg.EtcdEndpoints, "etcd-endpoints", []string{"http://127.0.0.1:2379"}, "etcd endpoints")
+	f.StringVar(&cfg.EtcdTLS.CACert, "etcd-cacert", "", "CA certificate (PEM) that signed the etcd members' certificates; with --etcd-cert and --etcd-key")
+	f.StringVar(&cfg.EtcdTLS.Cert, "etcd-cert", "", "client certificate (PEM) this node presents to etcd")
+	f.StringVar(&cfg.EtcdTLS.Key, "etcd-key", "", "private key (PEM) of --etcd-cert")
 	f.IntVar(&cfg.ProxyPort, "proxy-port", 5432, "leader proxy port")
 	f.IntVar(&cfg.PGPort, "pg-port", 5433, "postgres port")
 	f.IntVar(&cfg.HealthPort, "health-port", 5500, "health check port")
