@@ -59,6 +59,8 @@ type Config struct {
 	Timing          Timing
 	Log             *slog.Logger
 	PGLog           io.Writer // postgres's own output
+	// Backup, when set, archives WAL and serves backups through pgBackRest.
+	Backup *BackupConfig
 	// Logs holds the node's recent lines (fed by whoever writes Log and
 	// PGLog) for GET /logs on the health port; nil serves no /logs.
 	Logs *logring.Ring
@@ -195,6 +197,20 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	br, archiveParams, restore, afterRestore, err := backupSetup(cfg, inst, log)
+	if err != nil {
+		return err
+	}
+	if archiveParams != nil {
+		params := map[string]string{}
+		for k, v := range cfg.Params {
+			params[k] = v
+		}
+		for k, v := range archiveParams {
+			params[k] = v
+		}
+		cfg.Params = params
+	}
 	tlsCfg, err := etcdtls.ClientConfig(cfg.EtcdTLS)
 	if err != nil {
 		return err
@@ -215,15 +231,19 @@ func Run(ctx context.Context, cfg Config) error {
 		Name: cfg.Name, Host: cfg.AdvertiseHost, PGPort: cfg.PGPort, ProxyPort: cfg.ProxyPort, HealthPort: cfg.HealthPort,
 		MetricsPort: cfg.MetricsPort, PG: inst, Store: st, Lease: lease, Proxy: px,
 		Secrets: cfg.Secrets, TLSCA: cfg.TLSCA, TLSNames: TLSNames(cfg), Params: cfg.Params, Interval: cfg.Timing.Interval, FenceMargin: cfg.Timing.FenceMargin,
-		RejoinTimeout: cfg.Timing.RejoinTimeout, Log: log,
+		RejoinTimeout: cfg.Timing.RejoinTimeout, Restore: restore, AfterRestore: afterRestore, Log: log,
 	})
+	var bk *backups
+	if br != nil {
+		bk = &backups{br: br, inst: inst, kp: kp, log: log.With("proc", "backup")}
+	}
 	sn := &sentinel.Sentinel{Name: cfg.Name, Store: st, Options: cfg.Options, Timing: cfg.Timing.Sentinel,
 		TTL: cfg.Timing.LeaseTTL, Interval: cfg.Timing.Interval, Log: log}
 	runner, err := newChecksRunner(cfg, inst, kp, log)
 	if err != nil {
 		return err
 	}
-	health, err := listenHealth(ctx, cfg, kp, runner)
+	health, err := listenHealth(ctx, cfg, kp, runner, bk)
 	if err != nil {
 		return err
 	}
@@ -250,6 +270,9 @@ func Run(ctx context.Context, cfg Config) error {
 	run(kp.Run)
 	run(sn.Run)
 	run(runner.Run)
+	if bk != nil {
+		run(func(ctx context.Context) { bk.run(ctx, cfg.Timing.Interval*4) })
+	}
 	run(func(ctx context.Context) { shutdownWhenDone(ctx, health, "health", log) })
 	run(func(ctx context.Context) { shutdownWhenDone(ctx, metrics, "metrics", log) })
 	wg.Wait()

@@ -210,6 +210,7 @@ func (a *Agent) nodeCommand(cluster, id string) (*exec.Cmd, error) {
 		"--etcd-endpoints", joinComma(a.etcdEndpoints()), "--secrets-file", secretsPath(a.cfg.Home, c.Name),
 		"--tls-ca-file", caPath(a.cfg.Home, c.Name), "--tls-ca-key-file", caKeyPath(a.cfg.Home, c.Name),
 		"--memory-mb", strconv.Itoa(size.MemoryMB), "--health-port", strconv.Itoa(healthPort), "--metrics-port", strconv.Itoa(metricsPort)}
+	args = append(args, a.backupArgs(c)...)
 	cmd := exec.Command(a.cfg.Bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	logf, err := openLog(a.cfg.Home, m.ID)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pgtui/pgtui/internal/etcdtls"
 	"github.com/pgtui/pgtui/nodeimage"
 	"github.com/pgtui/pgtui/nodeimage/checks"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
@@ -41,6 +42,7 @@ func newNode() *cobra.Command {
 		memoryMB    int
 		interval    time.Duration
 		checkEvery  time.Duration
+		bf          nodeBackupFlags
 	)
 	cmd := &cobra.Command{
 		Use:    "node",
@@ -62,6 +64,9 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 			}
 			cfg.Secrets = sec
 			if cfg.TLSCA, err = loadCA(caFile, caKeyFile); err != nil {
+				return err
+			}
+			if cfg.Backup, err = bf.config(secretsFile); err != nil {
 				return err
 			}
 			cfg.Params = nodeimage.MemoryParams(memoryMB)
@@ -100,6 +105,7 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 	f.DurationVar(&leaseTTL, "lease-ttl", nodeimage.DefaultTiming().LeaseTTL, "leader lease TTL")
 	f.DurationVar(&interval, "interval", nodeimage.DefaultTiming().Interval, "reconcile interval")
 	addCheckFlags(cmd, &cfg.CheckThresholds, &checkEvery)
+	bf.add(cmd)
 	cmd.AddCommand(newNodeSwitchover())
 	return cmd
 }
@@ -119,6 +125,7 @@ func addCheckFlags(cmd *cobra.Command, th *checks.Thresholds, every *time.Durati
 func newNodeSwitchover() *cobra.Command {
 	var (
 		endpoints []string
+		tlsFiles  etcdtls.Files
 		clusterN  string
 		target    string
 		force     bool
@@ -128,7 +135,11 @@ func newNodeSwitchover() *cobra.Command {
 		Short: "Ask the sentinel for a planned switchover",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cli, err := nodeimage.NewEtcdClient(endpoints)
+			tlsCfg, err := etcdtls.ClientConfig(tlsFiles)
+			if err != nil {
+				return err
+			}
+			cli, err := nodeimage.NewEtcdClientTLS(endpoints, tlsCfg)
 			if err != nil {
 				return err
 			}
@@ -137,6 +148,9 @@ func newNodeSwitchover() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringSliceVar(&endpoints, "etcd-endpoints", []string{"http://127.0.0.1:2379"}, "etcd endpoints")
+	cmd.Flags().StringVar(&tlsFiles.CACert, "etcd-cacert", "", "CA certificate (PEM) of an etcd over TLS")
+	cmd.Flags().StringVar(&tlsFiles.Cert, "etcd-cert", "", "client certificate (PEM) for etcd")
+	cmd.Flags().StringVar(&tlsFiles.Key, "etcd-key", "", "key (PEM) of --etcd-cert")
 	cmd.Flags().StringVar(&clusterN, "cluster", "", "cluster name")
 	cmd.Flags().StringVar(&target, "to", "", "member to promote (default: the best replica)")
 	cmd.Flags().BoolVar(&force, "force", false, "allow a replica beyond max lag")
@@ -161,11 +175,21 @@ func defaultDataDir() string {
 
 // loadSecrets reads the passwords from a 0600 file, else the environment.
 func loadSecrets(file string) (keeper.Secrets, error) {
+	get, err := secretGetter(file)
+	if err != nil {
+		return keeper.Secrets{}, err
+	}
+	return keeper.Secrets{SuperuserPassword: get(envSuperuser), AdminPassword: get(envAdmin), ReplPassword: get(envRepl)}, nil
+}
+
+// secretGetter reads KEY=VALUE lines from a 0600 file; a key the file
+// lacks comes from the environment.
+func secretGetter(file string) (func(string) string, error) {
 	vals := map[string]string{}
 	if file != "" {
 		b, err := readPrivateFile(file, "secrets file")
 		if err != nil {
-			return keeper.Secrets{}, err
+			return nil, err
 		}
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() {
@@ -175,16 +199,15 @@ func loadSecrets(file string) (keeper.Secrets, error) {
 			}
 		}
 		if err := sc.Err(); err != nil {
-			return keeper.Secrets{}, fmt.Errorf("secrets file %s: %w", file, err)
+			return nil, fmt.Errorf("secrets file %s: %w", file, err)
 		}
 	}
-	get := func(k string) string {
+	return func(k string) string {
 		if v, ok := vals[k]; ok {
 			return v
 		}
 		return os.Getenv(k)
-	}
-	return keeper.Secrets{SuperuserPassword: get(envSuperuser), AdminPassword: get(envAdmin), ReplPassword: get(envRepl)}, nil
+	}, nil
 }
 
 // loadCA reads the cluster's CA; none when no file is given.
