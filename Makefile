@@ -10,19 +10,23 @@ TESTFLAGS ?= -count=1 -timeout 25m
 
 all: build
 
-# deps installs the PostgreSQL server and client, and tmux (the cockpit's
-# end-to-end test), when missing (Debian/Ubuntu).
+# deps installs the PostgreSQL server and client, tmux (the cockpit's
+# end-to-end test), iproute2 (network namespaces of the netns and hosts
+# tests) and pgBackRest (backups), when missing (Debian/Ubuntu).
 deps:
 	@need=; command -v psql >/dev/null 2>&1 || need=1; \
 	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need=1; \
 	command -v tmux >/dev/null 2>&1 || need=1; \
+	command -v ip >/dev/null 2>&1 || need=1; \
+	command -v pgbackrest >/dev/null 2>&1 || need=1; \
 	if [ -n "$$need" ]; then \
-		echo "installing postgresql (server + client) and tmux with apt-get"; \
+		echo "installing postgresql (server + client), tmux, iproute2 and pgbackrest with apt-get"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql postgresql-client tmux >/dev/null || exit 1; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql postgresql-client tmux iproute2 pgbackrest >/dev/null || exit 1; \
 	fi
 	@command -v psql >/dev/null || { echo "psql still missing after install"; exit 1; }
 	@command -v tmux >/dev/null || { echo "tmux still missing after install"; exit 1; }
+	@command -v pgbackrest >/dev/null || { echo "pgbackrest still missing after install"; exit 1; }
 
 # image-deps installs what `make image` and the image test need, when
 # missing: debootstrap (the base), umoci (OCI layout), podman (runs the

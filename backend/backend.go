@@ -62,6 +62,9 @@ type Backend interface {
 	// AppEnv returns the app's secrets with .internal hosts rewritten to
 	// addresses reachable from this machine.
 	AppEnv(ctx context.Context, app string) (map[string]string, error)
+
+	// Backups and point-in-time restore (see backup.go).
+	Backups
 }
 
 // CreateRequest describes a new cluster. Validate checks it.

@@ -41,7 +41,7 @@ func newChecksRunner(cfg Config, pgc checks.Connector, kp *keeper.Keeper, log *s
 // balancers and orchestrators; GET /checks and GET /logs need the
 // cluster's node API token (nodeapi.Token), else they answer 401. Request
 // contexts end with ctx, so log followers end when the node stops.
-func listenHealth(ctx context.Context, cfg Config, kp *keeper.Keeper, runner *checks.Runner) (*http.Server, error) {
+func listenHealth(ctx context.Context, cfg Config, kp *keeper.Keeper, runner *checks.Runner, bk *backups) (*http.Server, error) {
 	addr := net.JoinHostPort(cfg.ListenHost, strconv.Itoa(cfg.HealthPort))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -69,6 +69,9 @@ func listenHealth(ctx context.Context, cfg Config, kp *keeper.Keeper, runner *ch
 		}
 		_ = json.NewEncoder(w).Encode(res)
 	})))
+	if bk != nil {
+		bk.handlers(mux, token)
+	}
 	if cfg.Logs != nil {
 		mux.Handle("GET /logs", nodeapi.Require(token, logsHandler(cfg.Logs)))
 	}

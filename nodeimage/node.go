@@ -14,9 +14,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/pgtui/pgtui/internal/etcdtls"
 	"github.com/pgtui/pgtui/nodeimage/checks"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
 	"github.com/pgtui/pgtui/nodeimage/keeper"
@@ -39,18 +41,23 @@ type Config struct {
 	ListenHost    string // every port binds here
 	AdvertiseHost string // how others reach this node; default ListenHost
 	EtcdEndpoints []string
-	ProxyPort     int
-	PGPort        int
-	HealthPort    int
-	MetricsPort   int
-	Secrets       keeper.Secrets
-	Options       cluster.Options
+	// EtcdTLS: CA, client certificate and key for an etcd cluster that
+	// authenticates clients by certificate; all empty means plain http.
+	EtcdTLS     etcdtls.Files
+	ProxyPort   int
+	PGPort      int
+	HealthPort  int
+	MetricsPort int
+	Secrets     keeper.Secrets
+	Options     cluster.Options
 	// CheckThresholds: when the vm and pg checks turn critical.
 	CheckThresholds checks.Thresholds
 	Params          map[string]string
 	Timing          Timing
 	Log             *slog.Logger
 	PGLog           io.Writer // postgres's own output
+	// Backup, when set, archives WAL and serves backups through pgBackRest.
+	Backup *BackupConfig
 	// Logs holds the node's recent lines (fed by whoever writes Log and
 	// PGLog) for GET /logs on the health port; nil serves no /logs.
 	Logs *logring.Ring
@@ -119,7 +126,40 @@ func (c *Config) Validate() error {
 	case c.Secrets.SuperuserPassword == "" || c.Secrets.AdminPassword == "" || c.Secrets.ReplPassword == "":
 		return errors.New("passwords missing: set PGTUI_SUPERUSER_PASSWORD, PGTUI_ADMIN_PASSWORD and PGTUI_REPL_PASSWORD or pass --secrets-file")
 	}
+	if err := c.validateEtcdTLS(); err != nil {
+		return err
+	}
 	return c.validatePorts()
+}
+
+// validateEtcdTLS: the node authenticates to etcd with a certificate, so
+// it needs all three files or none, each readable, and https endpoints.
+func (c *Config) validateEtcdTLS() error {
+	f := c.EtcdTLS
+	if f.Empty() {
+		for _, e := range c.EtcdEndpoints {
+			if strings.HasPrefix(e, "https://") {
+				return fmt.Errorf("etcd endpoint %s is https: give --etcd-cacert, --etcd-cert and --etcd-key", e)
+			}
+		}
+		return nil
+	}
+	for _, p := range []struct{ flag, path string }{{"--etcd-cacert", f.CACert}, {"--etcd-cert", f.Cert}, {"--etcd-key", f.Key}} {
+		if p.path == "" {
+			return fmt.Errorf("%s is missing: give --etcd-cacert, --etcd-cert and --etcd-key together", p.flag)
+		}
+		fh, err := os.Open(p.path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.flag, err)
+		}
+		fh.Close()
+	}
+	for _, e := range c.EtcdEndpoints {
+		if !strings.HasPrefix(e, "https://") {
+			return fmt.Errorf("etcd endpoint %s is not https: with --etcd-cacert every endpoint must be https://host:port", e)
+		}
+	}
+	return nil
 }
 
 // validatePorts: each of the node's listeners needs a port of its own;
@@ -154,7 +194,25 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	cli, err := NewEtcdClient(cfg.EtcdEndpoints)
+	br, archiveParams, restore, afterRestore, err := backupSetup(cfg, inst, log)
+	if err != nil {
+		return err
+	}
+	if archiveParams != nil {
+		params := map[string]string{}
+		for k, v := range cfg.Params {
+			params[k] = v
+		}
+		for k, v := range archiveParams {
+			params[k] = v
+		}
+		cfg.Params = params
+	}
+	tlsCfg, err := etcdtls.ClientConfig(cfg.EtcdTLS)
+	if err != nil {
+		return err
+	}
+	cli, err := NewEtcdClientTLS(cfg.EtcdEndpoints, tlsCfg)
 	if err != nil {
 		return err
 	}
@@ -170,15 +228,19 @@ func Run(ctx context.Context, cfg Config) error {
 		Name: cfg.Name, Host: cfg.AdvertiseHost, PGPort: cfg.PGPort, ProxyPort: cfg.ProxyPort, HealthPort: cfg.HealthPort,
 		MetricsPort: cfg.MetricsPort, PG: inst, Store: st, Lease: lease, Proxy: px,
 		Secrets: cfg.Secrets, Params: cfg.Params, Interval: cfg.Timing.Interval, FenceMargin: cfg.Timing.FenceMargin,
-		RejoinTimeout: cfg.Timing.RejoinTimeout, Log: log,
+		RejoinTimeout: cfg.Timing.RejoinTimeout, Restore: restore, AfterRestore: afterRestore, Log: log,
 	})
+	var bk *backups
+	if br != nil {
+		bk = &backups{br: br, inst: inst, kp: kp, log: log.With("proc", "backup")}
+	}
 	sn := &sentinel.Sentinel{Name: cfg.Name, Store: st, Options: cfg.Options, Timing: cfg.Timing.Sentinel,
 		TTL: cfg.Timing.LeaseTTL, Interval: cfg.Timing.Interval, Log: log}
 	runner, err := newChecksRunner(cfg, inst, kp, log)
 	if err != nil {
 		return err
 	}
-	health, err := listenHealth(ctx, cfg, kp, runner)
+	health, err := listenHealth(ctx, cfg, kp, runner, bk)
 	if err != nil {
 		return err
 	}
@@ -205,6 +267,9 @@ func Run(ctx context.Context, cfg Config) error {
 	run(kp.Run)
 	run(sn.Run)
 	run(runner.Run)
+	if bk != nil {
+		run(func(ctx context.Context) { bk.run(ctx, cfg.Timing.Interval*4) })
+	}
 	run(func(ctx context.Context) { shutdownWhenDone(ctx, health, "health", log) })
 	run(func(ctx context.Context) { shutdownWhenDone(ctx, metrics, "metrics", log) })
 	wg.Wait()
@@ -266,7 +331,16 @@ func NewEtcdClientTLS(endpoints []string, tlsCfg *tls.Config) (*clientv3.Client,
 		Endpoints:   endpoints,
 		TLS:         tlsCfg,
 		DialTimeout: 2 * time.Second,
-		Logger:      zap.NewNop(),
+		// Ping idle connections so that one to a member behind a
+		// partition (packets dropped, no reset) is found dead and
+		// replaced. gRPC refuses intervals under 10 s (it raises them and
+		// logs a warning), so 10 s is the fastest; lease renewals do not
+		// wait for it, each is a short call that the balancer sends to
+		// the next member.
+		DialKeepAliveTime:    10 * time.Second,
+		DialKeepAliveTimeout: time.Second,
+		PermitWithoutStream:  true,
+		Logger:               zap.NewNop(),
 		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
 			// Reconnect within a quarter second of the store coming back:
 			// the lease has under a TTL (2 s) of slack in all.

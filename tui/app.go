@@ -148,7 +148,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyMsg:
 		return m, m.onKey(msg)
 	case tea.MouseMsg:
-		return m, nil
+		return m, m.onMouse(msg)
 	case views.ResultMsg:
 		return m, m.route(msg)
 	case views.OpenPaneMsg:
@@ -207,6 +207,10 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 	if key.Matches(k, m.keys.ForceQuit) {
 		return m.quit()
 	}
+	if key.Matches(k, m.keys.Cancel) && m.status.cancellable() {
+		m.status.cancel()
+		return nil
+	}
 	m.status.clearError()
 	switch {
 	case m.paletteOn:
@@ -220,7 +224,7 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
-	if top := m.top(); top != nil && top.pane.Capturing() {
+	if top := m.top(); top != nil && (top.pane.Capturing() || takesEsc(top.pane) && key.Matches(k, m.keys.Back)) {
 		return m.toTop(k)
 	}
 	switch {
@@ -240,6 +244,13 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 		return m.toTop(k)
 	}
 	return nil
+}
+
+// takesEsc: the pane clears something of its own (a filter) before esc
+// goes back.
+func takesEsc(p views.Pane) bool {
+	e, ok := p.(views.EscTaker)
+	return ok && e.TakesEsc()
 }
 
 func (m *Model) onPaletteKey(k tea.KeyMsg) tea.Cmd {

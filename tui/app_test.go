@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -217,8 +218,8 @@ func TestHelpListsEveryEnabledBinding(t *testing.T) {
 			}
 		}
 	}
-	if enabled != 23 || disabled != 1 {
-		t.Fatalf("%d enabled, %d disabled bindings; want 23 and 1 (start machine on a running one)", enabled, disabled)
+	if enabled != 24 || disabled != 1 {
+		t.Fatalf("%d enabled, %d disabled bindings; want 24 (with / filter) and 1 (start machine on a running one)", enabled, disabled)
 	}
 	press(m, "esc")
 	if m.helpOn || m.top().route != views.RouteStatus {
@@ -372,5 +373,78 @@ func TestConnectAfterFirstFrame(t *testing.T) {
 	}
 	if !quits(press(failing, "q")) {
 		t.Fatal("q does not quit after a failed connect")
+	}
+}
+
+// TestMouseSelectsAndFooterClickRuns: a click on a row (screen Y counts
+// the title bar) selects it, the wheel scrolls, and a click on a footer
+// key runs that key.
+func TestMouseSelectsAndFooterClickRuns(t *testing.T) {
+	m := started(t, seeded(t))
+	click := func(x, y int) {
+		_, cmd := m.Update(tea.MouseMsg{X: x, Y: y, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+		drive(m, cmd)
+	}
+	// Title bar, "Clusters", blank, header, md-postgres-500, orders-db.
+	click(5, 5)
+	if f := m.top().pane.(views.ClusterFocus).FocusedCluster(); f != "orders-db" {
+		t.Fatalf("click on orders-db focused %q", f)
+	}
+	_, cmd := m.Update(tea.MouseMsg{X: 5, Y: 5, Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
+	drive(m, cmd)
+	if f := m.top().pane.(views.ClusterFocus).FocusedCluster(); f != "md-postgres-500" {
+		t.Fatalf("wheel up focused %q", f)
+	}
+	click(5, 5)
+	footer := strings.Split(m.View(), "\n")[vt.Height-2]
+	x := strings.Index(footer, "enter status")
+	if x < 0 {
+		t.Fatalf("footer %q", footer)
+	}
+	click(len([]rune(footer[:x]))+2, vt.Height-2)
+	if got := routes(m); got != "clusters: status:orders-db" {
+		t.Fatalf("footer click on enter: stack %s", got)
+	}
+	click(0, vt.Height-1) // the status line: nothing
+	if got := routes(m); got != "clusters: status:orders-db" {
+		t.Fatalf("a click on the status line did something: %s", got)
+	}
+}
+
+// TestEscClearsTheFilterFirst: with a filter set, esc clears it and the
+// pane stays; the next esc goes back.
+func TestEscClearsTheFilterFirst(t *testing.T) {
+	m := started(t, seeded(t))
+	press(m, "enter", "/", "d", "a", "enter")
+	if !strings.Contains(m.View(), "/da (esc clears)") {
+		t.Fatalf("view:\n%s", m.View())
+	}
+	press(m, "esc")
+	if got := routes(m); got != "clusters: status:md-postgres-500" || strings.Contains(m.View(), "/da") {
+		t.Fatalf("first esc: stack %s\n%s", got, m.View())
+	}
+	press(m, "esc")
+	if got := routes(m); got != "clusters:" {
+		t.Fatalf("second esc: stack %s", got)
+	}
+}
+
+// TestCtrlXCancelsTheRunningTask: the status line offers the cancel
+// key while a task runs; ctrl+x ends the task's context and its end
+// says it was cancelled.
+func TestCtrlXCancelsTheRunningTask(t *testing.T) {
+	m := started(t, fake.New())
+	cmd := views.RunTask(views.Task{ID: "sw", Start: "Switching over…", Done: "done",
+		Run: func(ctx context.Context) (any, error) { <-ctx.Done(); return nil, ctx.Err() }})
+	msgs := vt.Cmds(cmd()) // tea.Sequence: start, then run
+	m.Update(msgs[0]())
+	if got := m.status.view(80); !strings.Contains(got, "ctrl+x cancels") {
+		t.Fatalf("status %q", got)
+	}
+	m.Update(vt.Key("ctrl+x"))
+	done := msgs[1]().(views.TaskDoneMsg) // returns only because ctrl+x cancelled it
+	m.Update(done)
+	if got := m.status.view(80); !strings.Contains(got, "cancelled") {
+		t.Fatalf("status after cancel %q", got)
 	}
 }

@@ -12,6 +12,7 @@ type KeyMap struct {
 	Next      key.Binding
 	Quit      key.Binding
 	ForceQuit key.Binding
+	Cancel    key.Binding // cancels the newest running task
 	Run       key.Binding // runs the palette's command
 	Close     key.Binding // closes the palette or the help overlay
 }
@@ -25,6 +26,7 @@ func DefaultKeyMap() KeyMap {
 		Next:      key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
 		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		Cancel:    key.NewBinding(key.WithKeys("ctrl+x"), key.WithHelp("ctrl+x", "cancel task")),
 		Run:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run command")),
 		Close:     key.NewBinding(key.WithKeys("esc", "?"), key.WithHelp("esc", "close")),
 	}

@@ -11,6 +11,9 @@ import (
 // the footer and the status line.
 const chrome = 3
 
+// titleLines is the chrome above the pane: the title bar.
+const titleLines = 1
+
 func (m *Model) paneSize() (int, int) { return m.width, max(m.height-chrome, 1) }
 
 func (m *Model) top() *entry {

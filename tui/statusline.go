@@ -15,7 +15,10 @@ const flashFor = 4 * time.Second
 // clearFlashMsg ends the notice with the same seq.
 type clearFlashMsg struct{ seq int }
 
-type task struct{ id, text string }
+type task struct {
+	id, text string
+	cancel   func() // nil: the task cannot be cancelled
+}
 
 // statusLine is the bottom line: running tasks with a spinner, else the
 // last error (until the next key), else a passing notice (k9s' flash).
@@ -57,7 +60,7 @@ func (s *statusLine) update(msg tea.Msg) tea.Cmd {
 			s.flash = ""
 		}
 	case views.TaskStartMsg:
-		s.tasks = append(s.tasks, task{id: msg.ID, text: msg.Text})
+		s.tasks = append(s.tasks, task{id: msg.ID, text: msg.Text, cancel: msg.Cancel})
 		if !s.spinning {
 			s.spinning = true
 			return s.spin.Tick
@@ -81,6 +84,22 @@ func (s *statusLine) update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// cancellable reports whether the newest task can be cancelled.
+func (s *statusLine) cancellable() bool {
+	return len(s.tasks) > 0 && s.tasks[len(s.tasks)-1].cancel != nil
+}
+
+// cancel ends the newest task's context; its TaskDoneMsg follows.
+func (s *statusLine) cancel() {
+	if !s.cancellable() {
+		return
+	}
+	t := &s.tasks[len(s.tasks)-1]
+	t.cancel()
+	t.cancel = nil
+	t.text += " (cancelling…)"
+}
+
 // finish removes the oldest running task with id.
 func (s *statusLine) finish(id string) {
 	for i, t := range s.tasks {
@@ -99,6 +118,9 @@ func (s *statusLine) view(width int) string {
 		text := s.tasks[len(s.tasks)-1].text
 		if n := len(s.tasks) - 1; n > 0 {
 			text += fmt.Sprintf(" (+%d more)", n)
+		}
+		if s.cancellable() {
+			text += " · ctrl+x cancels"
 		}
 		return views.Truncate(s.spin.View()+" "+text, width)
 	case s.flash != "":

@@ -58,23 +58,29 @@ func (m *Model) footer() string {
 	if m.paletteOn {
 		return views.Truncate(m.palette.View(), m.width)
 	}
-	var bindings []key.Binding
-	if m.helpOn {
-		bindings = []key.Binding{m.keys.Close, m.keys.Quit}
-	} else if top := m.top(); top != nil {
-		global := m.keys.ShortHelp()
-		if top.pane.Capturing() {
-			global = nil
-		} else {
-			bindings = []key.Binding{global[0]}
-			global = global[1:]
-		}
-		bindings = append(append(bindings, top.pane.ShortHelp()...), global...)
-	} else {
-		bindings = m.keys.ShortHelp() // still connecting: the global keys
-	}
 	// bubbles/help overflows when not even its ellipsis fits: cut again.
-	return views.Truncate(m.help.ShortHelpView(bindings), m.width)
+	return views.Truncate(m.help.ShortHelpView(m.footerBindings()), m.width)
+}
+
+// footerBindings are the keys the footer shows: the help overlay's, or
+// help, the top pane's and the other global keys.
+func (m *Model) footerBindings() []key.Binding {
+	if m.helpOn {
+		return []key.Binding{m.keys.Close, m.keys.Quit}
+	}
+	top := m.top()
+	if top == nil {
+		return m.keys.ShortHelp() // still connecting: the global keys
+	}
+	global := m.keys.ShortHelp()
+	var bindings []key.Binding
+	if top.pane.Capturing() {
+		global = nil
+	} else {
+		bindings = []key.Binding{global[0]}
+		global = global[1:]
+	}
+	return append(append(bindings, top.pane.ShortHelp()...), global...)
 }
 
 // helpGroups are the overlay's columns: the global keys, then the top

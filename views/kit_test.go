@@ -149,3 +149,16 @@ func TestThemesBuildWidgets(t *testing.T) {
 		_ = th.NewHelp()
 	}
 }
+
+// TestKeyMsgRoundTrips: every name KeyMsg knows comes back from
+// tea.KeyMsg.String, so a clicked footer key matches its binding.
+func TestKeyMsgRoundTrips(t *testing.T) {
+	for name := range keyTypes {
+		if got := KeyMsg(name).String(); got != name {
+			t.Errorf("KeyMsg(%q).String() = %q", name, got)
+		}
+	}
+	if got := KeyMsg("D").String(); got != "D" {
+		t.Errorf("KeyMsg(D) = %q", got)
+	}
+}

@@ -44,10 +44,7 @@ func (t *Table) View(width, height int) string {
 	widths := t.widths()
 	lines := []string{t.Theme.Header.Render(Truncate(t.line(upper(t.Columns), widths, -1), width))}
 	visible := max(height-1, 1)
-	offset := 0
-	if t.Cursor >= visible {
-		offset = t.Cursor - visible + 1
-	}
+	offset := t.offset(visible)
 	for i := offset; i < len(t.Rows) && i < offset+visible; i++ {
 		line := Truncate(t.line(t.Rows[i], widths, i), width)
 		if i == t.Cursor {
@@ -56,6 +53,30 @@ func (t *Table) View(width, height int) string {
 		lines = append(lines, line)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// offset is the first row drawn when visible rows fit: the cursor stays
+// on screen.
+func (t *Table) offset(visible int) int {
+	if t.Cursor >= visible {
+		return t.Cursor - visible + 1
+	}
+	return 0
+}
+
+// RowAt is the row drawn on line y of a View of this height (line 0 is
+// the header), or -1 when y is the header or below the last row; mouse
+// clicks select with it.
+func (t *Table) RowAt(y, height int) int {
+	visible := max(height-1, 1)
+	if y < 1 || y > visible {
+		return -1
+	}
+	row := t.offset(visible) + y - 1
+	if row >= len(t.Rows) {
+		return -1
+	}
+	return row
 }
 
 // line lays out one row behind its marker, two spaces between columns.

@@ -2,6 +2,8 @@ package views
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -11,7 +13,12 @@ import (
 const TaskTimeout = 5 * time.Minute
 
 // TaskStartMsg shows a running task (with a spinner) in the status line.
-type TaskStartMsg struct{ ID, Text string }
+// Cancel, when set, ends the task's context: the shell's cancel key
+// calls it.
+type TaskStartMsg struct {
+	ID, Text string
+	Cancel   context.CancelFunc
+}
 
 // TaskDoneMsg ends a task: the status line shows Text, or Err when it
 // failed. Result, when set, is then routed to the pane that started it.
@@ -40,13 +47,16 @@ type Task struct {
 }
 
 // RunTask announces the task, runs it off the update loop and reports
-// how it ended.
+// how it ended; the user may cancel it meanwhile.
 func RunTask(t Task) tea.Cmd {
-	start := func() tea.Msg { return TaskStartMsg{ID: t.ID, Text: t.Start} }
+	ctx, cancel := context.WithTimeout(context.Background(), TaskTimeout)
+	start := func() tea.Msg { return TaskStartMsg{ID: t.ID, Text: t.Start, Cancel: cancel} }
 	run := func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), TaskTimeout)
 		defer cancel()
 		v, err := t.Run(ctx)
+		if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+			err = fmt.Errorf("cancelled: %w", err)
+		}
 		done := TaskDoneMsg{ID: t.ID, Text: t.Done, Err: err}
 		if t.PaneID != 0 {
 			done.Result = ResultMsg{PaneID: t.PaneID, Msg: TaskResult{ID: t.ID, Value: v, Err: err}}

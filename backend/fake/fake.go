@@ -47,6 +47,7 @@ type Backend struct {
 	clusters map[string]*cluster
 	apps     map[string]*app
 	calls    []string
+	backups  map[string]*fakeBackups // by cluster, see backup.go
 }
 
 type cluster struct {

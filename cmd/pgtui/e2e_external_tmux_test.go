@@ -13,11 +13,15 @@ import (
 	"github.com/pgtui/pgtui/internal/testcluster"
 )
 
+// statusHostRow is a member line of an external cluster's status pane.
+var statusHostRow = regexp.MustCompile(`(?m)^[> ] n\d\s+\S+\s+(leader|replica)\s`)
+
 // TestCockpitTmuxExternal runs the cockpit binary in tmux on a registered
 // external cluster (a real 3-node cluster whose etcd serves TLS with
 // client certificates): the list shows it with platform hosts, its status
 // pane the members' addresses and no lifecycle keys, its checks pane live
-// checks, and a switchover from its failover timeline lands.
+// checks, the `/` filter narrows the status rows, a mouse click selects
+// a row, and a switchover from its failover timeline lands.
 func TestCockpitTmuxExternal(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatalf("tmux is required for the cockpit end-to-end test (`make deps` installs it): %v", err)
@@ -80,6 +84,30 @@ func TestCockpitTmuxExternal(t *testing.T) {
 		t.Fatalf("lifecycle keys offered on an external cluster:\n%s", s)
 	}
 
+	// The filter keeps the leader's row alone; esc clears it.
+	p.text("/")
+	p.waitText(10*time.Second, "enter keep filter")
+	p.text(leader)
+	p.keys("Enter")
+	p.waitFor("the status rows filtered to the leader", 10*time.Second, func(s string) bool {
+		return strings.Contains(s, "/"+leader+" (esc clears)") && len(statusHostRow.FindAllString(s, -1)) == 1
+	})
+	p.keys("Escape")
+	screen := p.waitFor("the filter cleared", 10*time.Second, func(s string) bool {
+		return !strings.Contains(s, "(esc clears)") && len(statusHostRow.FindAllString(s, -1)) == 3
+	})
+	// A click on a replica's row selects it.
+	replica := regexp.MustCompile(`^[> ] (n\d)\s+\S+\s+replica\s`)
+	y := lineOf(screen, replica)
+	if y < 0 {
+		t.Fatalf("no replica row on the status pane:\n%s", screen)
+	}
+	picked := replica.FindStringSubmatch(strings.Split(screen, "\n")[y])[1]
+	p.click(4, y)
+	p.waitFor("the clicked replica selected", 10*time.Second, func(s string) bool {
+		return regexp.MustCompile(`(?m)^> ` + picked + `\s`).MatchString(s)
+	})
+
 	p.keys("c")
 	p.waitText(30*time.Second, "replication: currently leader", "leader check: connected")
 	p.keys("Escape")
@@ -91,7 +119,7 @@ func TestCockpitTmuxExternal(t *testing.T) {
 	p.waitText(10*time.Second, "Switch "+name+" over to a replica?", "y/enter: yes")
 	p.keys("y")
 	newLeader := regexp.MustCompile(`new leader\s+` + leader + ` -> (n\d)`)
-	screen := p.waitFor("the new leader on the timeline", 3*time.Minute, func(s string) bool {
+	screen = p.waitFor("the new leader on the timeline", 3*time.Minute, func(s string) bool {
 		m := newLeader.FindStringSubmatch(s)
 		return m != nil && m[1] != leader && strings.Contains(s, "Leader "+m[1]) && strings.Contains(s, "done: ")
 	})

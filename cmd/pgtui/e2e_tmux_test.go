@@ -58,6 +58,33 @@ func (p *tmuxPane) text(s string) {
 	}
 }
 
+// click sends a left click at column x, line y (0-based, as in a
+// capture) as the SGR mouse report a terminal sends the cockpit (which
+// turns mouse reporting on): press then release.
+func (p *tmuxPane) click(x, y int) {
+	p.t.Helper()
+	for _, end := range []string{"M", "m"} {
+		seq := fmt.Sprintf("\x1b[<0;%d;%d%s", x+1, y+1, end)
+		args := []string{"send-keys", "-t", p.session, "-H"}
+		for _, b := range []byte(seq) {
+			args = append(args, fmt.Sprintf("%02x", b))
+		}
+		if _, err := p.tmux(args...); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+}
+
+// lineOf is the capture line (0-based) that matches re, or -1.
+func lineOf(screen string, re *regexp.Regexp) int {
+	for i, l := range strings.Split(screen, "\n") {
+		if re.MatchString(l) {
+			return i
+		}
+	}
+	return -1
+}
+
 // command runs a line of the `:` palette.
 func (p *tmuxPane) command(line string) {
 	p.t.Helper()

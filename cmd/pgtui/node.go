@@ -37,6 +37,7 @@ func newNode() *cobra.Command {
 		memoryMB    int
 		interval    time.Duration
 		checkEvery  time.Duration
+		bf          nodeBackupFlags
 	)
 	cmd := &cobra.Command{
 		Use:    "node",
@@ -47,6 +48,8 @@ func newNode() *cobra.Command {
 a proxy to the current leader on --proxy-port, health checks on --health-port
 (GET /health open; GET /checks and GET /logs need the cluster's token, see
 docs/ARCHITECTURE.md) and Prometheus metrics on --metrics-port (GET /metrics).
+With an etcd cluster over TLS give https endpoints and --etcd-cacert,
+--etcd-cert and --etcd-key together.
 Passwords come from ` + envSuperuser + `, ` + envAdmin + ` and ` + envRepl + `,
 or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -55,6 +58,9 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 				return err
 			}
 			cfg.Secrets = sec
+			if cfg.Backup, err = bf.config(secretsFile); err != nil {
+				return err
+			}
 			cfg.Params = nodeimage.MemoryParams(memoryMB)
 			cfg.Options = cluster.Options{SyncMode: !asyncMode, Strict: strict, MaxLagBytes: maxLag}
 			cfg.Timing = nodeimage.DefaultTiming()
@@ -74,6 +80,9 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 	f.StringVar(&cfg.ListenHost, "listen", "127.0.0.1", "address every port binds to")
 	f.StringVar(&cfg.AdvertiseHost, "advertise", "", "address other nodes reach this one on (default: --listen)")
 	f.StringSliceVar(&cfg.EtcdEndpoints, "etcd-endpoints", []string{"http://127.0.0.1:2379"}, "etcd endpoints")
+	f.StringVar(&cfg.EtcdTLS.CACert, "etcd-cacert", "", "CA certificate (PEM) that signed the etcd members' certificates; with --etcd-cert and --etcd-key")
+	f.StringVar(&cfg.EtcdTLS.Cert, "etcd-cert", "", "client certificate (PEM) this node presents to etcd")
+	f.StringVar(&cfg.EtcdTLS.Key, "etcd-key", "", "private key (PEM) of --etcd-cert")
 	f.IntVar(&cfg.ProxyPort, "proxy-port", 5432, "leader proxy port")
 	f.IntVar(&cfg.PGPort, "pg-port", 5433, "postgres port")
 	f.IntVar(&cfg.HealthPort, "health-port", 5500, "health check port")
@@ -86,6 +95,7 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 	f.DurationVar(&leaseTTL, "lease-ttl", nodeimage.DefaultTiming().LeaseTTL, "leader lease TTL")
 	f.DurationVar(&interval, "interval", nodeimage.DefaultTiming().Interval, "reconcile interval")
 	addCheckFlags(cmd, &cfg.CheckThresholds, &checkEvery)
+	bf.add(cmd)
 	cmd.AddCommand(newNodeSwitchover())
 	return cmd
 }
@@ -147,11 +157,21 @@ func defaultDataDir() string {
 
 // loadSecrets reads the passwords from a 0600 file, else the environment.
 func loadSecrets(file string) (keeper.Secrets, error) {
+	get, err := secretGetter(file)
+	if err != nil {
+		return keeper.Secrets{}, err
+	}
+	return keeper.Secrets{SuperuserPassword: get(envSuperuser), AdminPassword: get(envAdmin), ReplPassword: get(envRepl)}, nil
+}
+
+// secretGetter reads KEY=VALUE lines from a 0600 file; a key the file
+// lacks comes from the environment.
+func secretGetter(file string) (func(string) string, error) {
 	vals := map[string]string{}
 	if file != "" {
 		b, err := readPrivateFile(file, "secrets file")
 		if err != nil {
-			return keeper.Secrets{}, err
+			return nil, err
 		}
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() {
@@ -161,16 +181,15 @@ func loadSecrets(file string) (keeper.Secrets, error) {
 			}
 		}
 		if err := sc.Err(); err != nil {
-			return keeper.Secrets{}, fmt.Errorf("secrets file %s: %w", file, err)
+			return nil, fmt.Errorf("secrets file %s: %w", file, err)
 		}
 	}
-	get := func(k string) string {
+	return func(k string) string {
 		if v, ok := vals[k]; ok {
 			return v
 		}
 		return os.Getenv(k)
-	}
-	return keeper.Secrets{SuperuserPassword: get(envSuperuser), AdminPassword: get(envAdmin), ReplPassword: get(envRepl)}, nil
+	}, nil
 }
 
 // readPrivateFile reads a file of secrets, refusing one that others can

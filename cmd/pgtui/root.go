@@ -23,7 +23,7 @@ Run without a command to open the cockpit (press ? inside for its keys).`,
 	root.SetOut(d.Out)
 	root.SetErr(d.Err)
 	root.SetIn(d.In)
-	for _, f := range []func() *cobra.Command{newVersion, newNode, newAgent} {
+	for _, f := range []func() *cobra.Command{newVersion, newNode, newAgent, newEtcdMember} {
 		root.AddCommand(f())
 	}
 	for _, f := range []func(*deps) *cobra.Command{

@@ -51,7 +51,14 @@ type Config struct {
 	FenceMargin time.Duration
 	// RejoinTimeout: a replica not streaming for this long is rewound.
 	RejoinTimeout time.Duration
-	Log           *slog.Logger
+	// Restore, when set, bootstraps the cluster from a backup instead of
+	// initdb: it fills the empty data directory with a restored cluster
+	// that recovers (to its target, then promotes) when started.
+	Restore func(ctx context.Context) error
+	// AfterRestore runs once recovery has ended and postgres has stopped
+	// (it removes the restore's recovery settings).
+	AfterRestore func() error
+	Log          *slog.Logger
 }
 
 // Keeper reconciles one member. Its state is owned by the Run goroutine,

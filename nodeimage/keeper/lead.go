@@ -58,9 +58,19 @@ func (k *Keeper) lead(ctx context.Context, v view) error {
 
 // bootstrap creates the cluster's first data directory and roles.
 func (k *Keeper) bootstrap(ctx context.Context, cd *cluster.Data) error {
-	k.log.Info("bootstrap: initdb")
-	if err := k.cfg.PG.Initdb(ctx); err != nil {
-		return err
+	if k.cfg.Restore != nil {
+		if err := k.restore(ctx, cd); err != nil {
+			// Leave no half-restored data behind: the next attempt starts
+			// from an empty directory again.
+			_ = k.cfg.PG.Stop(context.WithoutCancel(ctx), pg.StopImmediate)
+			_ = k.cfg.PG.RemoveData()
+			return err
+		}
+	} else {
+		k.log.Info("bootstrap: initdb")
+		if err := k.cfg.PG.Initdb(ctx); err != nil {
+			return err
+		}
 	}
 	if _, err := k.writeConf(k.settings(cd, nil)); err != nil {
 		return err
@@ -76,6 +86,37 @@ func (k *Keeper) bootstrap(ctx context.Context, cd *cluster.Data) error {
 		{Name: AdminUser, Password: k.cfg.Secrets.AdminPassword, Superuser: true},
 		{Name: ReplUser, Password: k.cfg.Secrets.ReplPassword, Replication: true},
 	})
+}
+
+// restore fills the data directory from a backup and lets postgres
+// recover to the target and promote, before any member can follow it.
+func (k *Keeper) restore(ctx context.Context, cd *cluster.Data) error {
+	k.log.Info("bootstrap: restore from backup")
+	if err := k.cfg.Restore(ctx); err != nil {
+		return err
+	}
+	// No synchronous standby can exist yet: recover as a lone primary.
+	s := k.settings(cd, nil)
+	s.SyncStandbyNames = ""
+	if _, err := k.writeConf(s); err != nil {
+		return err
+	}
+	if err := k.cfg.PG.Start(ctx); err != nil {
+		return err
+	}
+	if err := k.cfg.PG.WaitRecoveryEnd(ctx); err != nil {
+		return err
+	}
+	if err := k.cfg.PG.Stop(ctx, pg.StopFast); err != nil {
+		return err
+	}
+	if k.cfg.AfterRestore != nil {
+		if err := k.cfg.AfterRestore(); err != nil {
+			return err
+		}
+	}
+	k.log.Info("bootstrap: restored and recovered")
+	return nil
 }
 
 // becomePrimary promotes a running standby, or starts postgres as primary.

@@ -47,7 +47,7 @@ func (c ConfChange) String() string {
 func needsRestart(name string) bool {
 	switch name {
 	case "listen_addresses", "port", "unix_socket_directories", "shared_buffers",
-		"max_connections", "wal_level", "max_wal_senders", "max_replication_slots":
+		"max_connections", "wal_level", "max_wal_senders", "max_replication_slots", "archive_mode":
 		return true
 	}
 	return false

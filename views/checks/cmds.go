@@ -4,23 +4,16 @@ import (
 	"context"
 	"fmt"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/pgtui/pgtui/backend"
-	"github.com/pgtui/pgtui/views"
 )
 
-// checksMsg is Checks' answer.
-type checksMsg struct {
-	checks []backend.Check
-	err    error
-}
-
-func fetch(b backend.Backend, cluster string) func() tea.Msg {
-	return views.Call(func(ctx context.Context) tea.Msg {
+// fetch reads every machine's checks.
+func fetch(b backend.Backend, cluster string) func(ctx context.Context) ([]backend.Check, error) {
+	return func(ctx context.Context) ([]backend.Check, error) {
 		cs, err := b.Checks(ctx, cluster)
 		if err != nil {
-			err = fmt.Errorf("checks of %s: %w", cluster, err)
+			return nil, fmt.Errorf("checks of %s: %w", cluster, err)
 		}
-		return checksMsg{checks: cs, err: err}
-	})
+		return cs, nil
+	}
 }

@@ -41,11 +41,23 @@ func TestStaleChecksDropped(t *testing.T) {
 	first := m.Start()
 	m.Stop()
 	m.Update(first())
-	if m.loaded {
+	if m.List.Loaded() {
 		t.Fatal("a result that landed after Stop was used")
 	}
 	m.Update(m.Start()())
-	if !m.loaded || !strings.Contains(m.View(), "vm on 6b97fa06") {
+	if !m.List.Loaded() || !strings.Contains(m.View(), "vm on 6b97fa06") {
 		t.Fatalf("view:\n%s", m.View())
 	}
+}
+
+// TestChecksFilterGolden: the filter keeps the checks whose cells match
+// (here one check name across machines) and the detail follows it.
+func TestChecksFilterGolden(t *testing.T) {
+	c := vt.Common(seeded(t))
+	c.Clock = fake.CheckTime
+	tm := vt.Run(t, New(c, views.Args{Cluster: name}))
+	vt.WaitFor(t, tm, "role")
+	vt.Keys(tm, "/", "text:pg", "enter")
+	vt.WaitFor(t, tm, "/pg (esc clears)")
+	vt.Golden(t, tm)
 }

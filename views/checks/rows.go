@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/pgtui/pgtui/backend"
-	"github.com/pgtui/pgtui/views/status"
+	"github.com/pgtui/pgtui/views"
 )
 
 // columns are the table's headers, as `checks list` has them.
@@ -24,7 +24,7 @@ func rows(cs []backend.Check, now time.Time) [][]string {
 		}
 		updated := "-"
 		if !c.Updated.IsZero() {
-			updated = status.Duration(now.Sub(c.Updated)) + " ago"
+			updated = views.Duration(now.Sub(c.Updated)) + " ago"
 		}
 		out[i] = []string{c.Name, c.Status, c.Machine, c.Region, updated, first}
 	}

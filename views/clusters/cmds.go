@@ -4,23 +4,16 @@ import (
 	"context"
 	"fmt"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/pgtui/pgtui/backend"
-	"github.com/pgtui/pgtui/views"
 )
 
-// listMsg is ListClusters' answer.
-type listMsg struct {
-	clusters []backend.ClusterSummary
-	err      error
-}
-
-func list(b backend.Backend) func() tea.Msg {
-	return views.Call(func(ctx context.Context) tea.Msg {
+// list reads every cluster.
+func list(b backend.Backend) func(ctx context.Context) ([]backend.ClusterSummary, error) {
+	return func(ctx context.Context) ([]backend.ClusterSummary, error) {
 		cs, err := b.ListClusters(ctx)
 		if err != nil {
-			err = fmt.Errorf("list clusters: %w", err)
+			return nil, fmt.Errorf("list clusters: %w", err)
 		}
-		return listMsg{clusters: cs, err: err}
-	})
+		return cs, nil
+	}
 }

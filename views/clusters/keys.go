@@ -1,13 +1,9 @@
 package clusters
 
-import (
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/pgtui/pgtui/views"
-)
+import "github.com/charmbracelet/bubbles/key"
 
 // KeyMap is the clusters list's keys.
 type KeyMap struct {
-	views.ListKeys
 	Open     key.Binding
 	Create   key.Binding
 	Users    key.Binding
@@ -18,7 +14,6 @@ type KeyMap struct {
 // NewKeyMap returns the default keys.
 func NewKeyMap() KeyMap {
 	return KeyMap{
-		ListKeys: views.NewListKeys(),
 		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "status")),
 		Create:   key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new cluster")),
 		Users:    key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "users")),
@@ -28,9 +23,10 @@ func NewKeyMap() KeyMap {
 }
 
 // ShortHelp is the footer.
-func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Open, k.Create, k.Refresh} }
+func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Open, k.Create} }
 
-// FullHelp is the help overlay.
+// FullHelp is the pane's column of the help overlay (the list keys come
+// from the kit).
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Refresh}, {k.Open, k.Create, k.Users, k.DBs, k.Timeline}}
+	return [][]key.Binding{{k.Open, k.Create, k.Users, k.DBs, k.Timeline}}
 }

@@ -2,6 +2,7 @@ package clusters
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -81,21 +82,21 @@ func TestStaleAndStoppedResultsDropped(t *testing.T) {
 	f := seeded(t)
 	m := New(vt.Common(f), views.Args{})
 	first := m.Start()
-	second := m.poll.Fetch(list(f)) // a manual refresh overtakes the first request
+	second := m.List.Refresh() // a manual refresh overtakes the first request
 	stale := first()
 	m.Update(stale.(views.ResultMsg))
-	if m.loaded {
+	if m.List.Loaded() {
 		t.Fatal("a superseded result was applied")
 	}
 	m.Stop()
 	m.Update(second())
-	if m.loaded {
+	if m.List.Loaded() {
 		t.Fatal("a result that arrived after Stop was applied")
 	}
 	cmd := m.Start()
 	m.Update(cmd())
-	if !m.loaded || len(m.table.Rows) != 2 {
-		t.Fatalf("current result not applied: loaded=%v rows=%d", m.loaded, len(m.table.Rows))
+	if !m.List.Loaded() || len(m.List.Items()) != 2 {
+		t.Fatalf("current result not applied: loaded=%v rows=%d", m.List.Loaded(), len(m.List.Items()))
 	}
 }
 
@@ -122,4 +123,58 @@ func TestRows(t *testing.T) {
 		}
 	}
 	var _ tea.Model = (*vt.Host)(nil)
+}
+
+// TestClustersFilterGolden: `/` narrows the list as it is typed, the
+// header shows the filter, enter keeps it, and esc clears it.
+func TestClustersFilterGolden(t *testing.T) {
+	tm := vt.Run(t, New(vt.Common(seeded(t)), views.Args{}))
+	vt.WaitFor(t, tm, "orders-db")
+	vt.Keys(tm, "/", "text:ORD", "enter")
+	vt.WaitFor(t, tm, "/ORD (esc clears)")
+	vt.Golden(t, tm)
+}
+
+func TestFilterEscClearsThenEnterOpens(t *testing.T) {
+	m := New(vt.Common(seeded(t)), views.Args{})
+	load(t, m)
+	m.Update(vt.Key("/"))
+	if !m.Capturing() {
+		t.Fatal("typing a filter does not capture keys")
+	}
+	for _, r := range "md" {
+		m.Update(vt.Key(string(r)))
+	}
+	m.Update(vt.Key("enter"))
+	if m.Capturing() || !m.TakesEsc() || m.FocusedCluster() != "md-postgres-500" {
+		t.Fatalf("after enter: capturing=%v takesEsc=%v focused=%q", m.Capturing(), m.TakesEsc(), m.FocusedCluster())
+	}
+	_, cmd := m.Update(vt.Key("enter"))
+	if got := cmd(); got != (views.OpenPaneMsg{Route: views.RouteStatus, Args: views.Args{Cluster: "md-postgres-500"}}) {
+		t.Fatalf("enter on the filtered row sent %#v", got)
+	}
+	m.Update(vt.Key("esc"))
+	if m.TakesEsc() || len(m.List.Items()) != 2 || !strings.Contains(m.View(), "orders-db") {
+		t.Fatal("esc did not clear the filter")
+	}
+}
+
+// TestMouseClickSelectsAndWheelScrolls: a click on a row (Y relative to
+// the pane) selects it; the wheel moves the cursor.
+func TestMouseClickSelectsAndWheelScrolls(t *testing.T) {
+	m := New(vt.Common(seeded(t)), views.Args{})
+	load(t, m)
+	// "Clusters", blank, column header, md-postgres-500, orders-db.
+	m.Update(tea.MouseMsg{X: 4, Y: 4, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	if m.FocusedCluster() != "orders-db" {
+		t.Fatalf("click on line 4 focused %q", m.FocusedCluster())
+	}
+	m.Update(tea.MouseMsg{Y: 4, Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
+	if m.FocusedCluster() != "md-postgres-500" {
+		t.Fatalf("wheel up focused %q", m.FocusedCluster())
+	}
+	m.Update(tea.MouseMsg{X: 4, Y: 9, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	if m.FocusedCluster() != "md-postgres-500" {
+		t.Fatalf("a click below the rows moved the cursor to %q", m.FocusedCluster())
+	}
 }

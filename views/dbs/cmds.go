@@ -9,20 +9,15 @@ import (
 	"github.com/pgtui/pgtui/views"
 )
 
-// listMsg is ListDatabases' answer.
-type listMsg struct {
-	dbs []backend.Database
-	err error
-}
-
-func list(b backend.Backend, cluster string) func() tea.Msg {
-	return views.Call(func(ctx context.Context) tea.Msg {
+// list reads the cluster's databases.
+func list(b backend.Backend, cluster string) func(ctx context.Context) ([]backend.Database, error) {
+	return func(ctx context.Context) ([]backend.Database, error) {
 		ds, err := b.ListDatabases(ctx, cluster)
 		if err != nil {
-			err = fmt.Errorf("databases of %s: %w", cluster, err)
+			return nil, fmt.Errorf("databases of %s: %w", cluster, err)
 		}
-		return listMsg{dbs: ds, err: err}
-	})
+		return ds, nil
+	}
 }
 
 func create(b backend.Backend, id int, cluster, name string) tea.Cmd {

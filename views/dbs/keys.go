@@ -1,13 +1,9 @@
 package dbs
 
-import (
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/pgtui/pgtui/views"
-)
+import "github.com/charmbracelet/bubbles/key"
 
 // KeyMap is the databases pane's keys.
 type KeyMap struct {
-	views.ListKeys
 	Create key.Binding
 	Drop   key.Binding
 }
@@ -15,16 +11,15 @@ type KeyMap struct {
 // NewKeyMap returns the default keys.
 func NewKeyMap() KeyMap {
 	return KeyMap{
-		ListKeys: views.NewListKeys(),
-		Create:   key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new database")),
-		Drop:     key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "drop database")),
+		Create: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new database")),
+		Drop:   key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "drop database")),
 	}
 }
 
 // ShortHelp is the footer.
-func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Create, k.Drop, k.Refresh} }
+func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Create, k.Drop} }
 
 // FullHelp is the help overlay.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Refresh}, {k.Create, k.Drop}}
+	return [][]key.Binding{{k.Create, k.Drop}}
 }

@@ -3,7 +3,6 @@
 package logs
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -26,17 +25,20 @@ type Model struct {
 	machine  string   // "" = all
 	paused   bool
 	scroll   int // lines up from the newest while paused
-	gen      int
-	stream   <-chan backend.LogLine
-	cancel   context.CancelFunc
-	ended    bool
+	drain    views.Drain[backend.LogLine]
+	filter   views.Filter // by text: process, level and message
 }
 
-var _ views.Pane = (*Model)(nil)
+var (
+	_ views.Pane     = (*Model)(nil)
+	_ views.EscTaker = (*Model)(nil)
+)
 
 // New builds the logs pane of args.Cluster.
 func New(c views.Common, args views.Args) *Model {
-	return &Model{c: c, cluster: args.Cluster, keys: NewKeyMap(), buf: newRing(keep)}
+	return &Model{c: c, cluster: args.Cluster, keys: NewKeyMap(), buf: newRing(keep),
+		drain:  views.Drain[backend.LogLine]{PaneID: c.PaneID, Max: drainMax},
+		filter: views.NewFilter(c.Theme)}
 }
 
 // Init does nothing: Start opens the stream.
@@ -44,72 +46,50 @@ func (m *Model) Init() tea.Cmd { return nil }
 
 // Start opens the stream afresh (the backend replays recent lines).
 func (m *Model) Start() tea.Cmd {
-	m.Stop()
 	m.buf.reset()
-	m.ended = false
-	ctx, cancel := context.WithCancel(context.Background())
-	m.cancel = cancel
-	return views.Stamp(m.c.PaneID, m.gen, open(ctx, m.c.Backend, m.cluster))
+	return m.drain.Open(open(m.c.Backend, m.cluster))
 }
 
 // Stop ends the stream; lines still in flight are dropped.
-func (m *Model) Stop() {
-	m.gen++
-	if m.cancel != nil {
-		m.cancel()
-		m.cancel = nil
-	}
-}
+func (m *Model) Stop() { m.drain.Stop() }
 
 // Title names the pane.
 func (m *Model) Title() string { return "logs " + m.cluster }
 
-// Capturing is false: the pane holds no text input.
-func (m *Model) Capturing() bool { return false }
+// Capturing is true while the filter is typed.
+func (m *Model) Capturing() bool { return m.filter.Typing() }
+
+// TakesEsc is true while a filter is set: esc clears it.
+func (m *Model) TakesEsc() bool { return m.filter.Set() }
 
 // SetSize records the pane's area.
 func (m *Model) SetSize(w, h int) { m.c.Width, m.c.Height = w, h }
 
 // ShortHelp is the footer.
-func (m *Model) ShortHelp() []key.Binding { return m.keys.ShortHelp() }
+func (m *Model) ShortHelp() []key.Binding {
+	if m.filter.Typing() {
+		return m.filter.Keys()
+	}
+	return append(m.keys.ShortHelp(), m.filter.Keys()...)
+}
 
 // FullHelp is the help overlay.
-func (m *Model) FullHelp() [][]key.Binding { return m.keys.FullHelp() }
+func (m *Model) FullHelp() [][]key.Binding {
+	return append(m.keys.FullHelp(), m.filter.Keys())
+}
 
 // Update handles the stream and keys.
 func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
-	switch msg := msg.(type) {
-	case views.ResultMsg:
-		if msg.Seq != m.gen {
-			return m, nil
-		}
-		return m, m.onStream(msg.Msg)
-	case tea.KeyMsg:
-		m.onKey(msg)
-	}
-	return m, nil
-}
-
-func (m *Model) onStream(msg tea.Msg) tea.Cmd {
-	switch msg := msg.(type) {
-	case openedMsg:
-		if msg.err != nil {
-			m.ended = true
-			return views.Err(msg.err)
-		}
-		m.stream = msg.lines
-		return views.Stamp(m.c.PaneID, m.gen, next(m.stream))
-	case linesMsg:
-		for _, l := range msg.lines {
+	if lines, cmd, ok := m.drain.Update(msg); ok {
+		for _, l := range lines {
 			m.add(l)
 		}
-		if msg.closed {
-			m.ended = true
-			return nil
-		}
-		return views.Stamp(m.c.PaneID, m.gen, next(m.stream))
+		return m, cmd
 	}
-	return nil
+	if k, ok := msg.(tea.KeyMsg); ok {
+		m.onKey(k)
+	}
+	return m, nil
 }
 
 func (m *Model) add(l backend.LogLine) {
@@ -132,6 +112,12 @@ func contains(xs []string, s string) bool {
 }
 
 func (m *Model) onKey(k tea.KeyMsg) {
+	if handled, changed := m.filter.Update(k); handled {
+		if changed {
+			m.scroll = 0
+		}
+		return
+	}
 	switch {
 	case key.Matches(k, m.keys.Pause):
 		m.paused = !m.paused
@@ -172,14 +158,17 @@ func (m *Model) View() string {
 	}
 	state := "following"
 	switch {
-	case m.ended:
+	case m.drain.Ended():
 		state = "stream ended"
 	case m.paused:
 		state = "paused"
 	}
 	head := t.Header.Render(fmt.Sprintf("Logs of %s", m.cluster)) + t.Dim.Render(fmt.Sprintf("  %s, %s", which, state))
+	if f := m.filter.View(); f != "" {
+		head += "  " + f
+	}
 	room := max(m.c.Height-2, 1)
-	lines := m.buf.window(m.scroll, room, func(l *backend.LogLine) bool { return m.machine == "" || l.Machine == m.machine })
+	lines := m.buf.window(m.scroll, room, m.keep)
 	out := make([]string, 0, 2+len(lines))
 	out = append(out, head, "")
 	for _, l := range lines {
@@ -189,6 +178,12 @@ func (m *Model) View() string {
 		out = append(out, t.Dim.Render("No log lines yet."))
 	}
 	return strings.Join(out, "\n")
+}
+
+// keep reports whether a line passes the machine choice and the filter
+// (its process, level and message).
+func (m *Model) keep(l *backend.LogLine) bool {
+	return (m.machine == "" || l.Machine == m.machine) && m.filter.Match(l.Proc+" "+l.Level+" "+l.Message)
 }
 
 // format is a log line for an 80-column screen: time, machine, process,

@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"reflect"
@@ -44,13 +45,12 @@ func TestLogsGolden(t *testing.T) {
 func TestStreamDrainsInBatchesAndKeepsTheNewest(t *testing.T) {
 	m := New(vt.Common(fake.New()), views.Args{Cluster: name})
 	m.SetSize(vt.Width, vt.Height)
-	m.Start()
 	ch := make(chan backend.LogLine, 12000)
 	for i := range 12000 {
 		ch <- backend.LogLine{Time: vt.Now().Add(time.Duration(i) * time.Millisecond), Machine: "6b97fa06", Proc: "postgres", Message: fmt.Sprint("line ", i)}
 	}
 	close(ch)
-	_, cmd := m.Update(views.ResultMsg{PaneID: 1, Seq: m.gen, Msg: openedMsg{lines: ch}})
+	_, cmd := m.Update(m.drain.Open(func(context.Context) (<-chan backend.LogLine, error) { return ch, nil })())
 	msgs := 0
 	for cmd != nil {
 		msgs++
@@ -59,8 +59,8 @@ func TestStreamDrainsInBatchesAndKeepsTheNewest(t *testing.T) {
 	if msgs > 12000/drainMax+2 {
 		t.Fatalf("%d messages for 12000 lines", msgs)
 	}
-	if m.buf.n != keep || !m.ended {
-		t.Fatalf("kept %d, ended %v", m.buf.n, m.ended)
+	if m.buf.n != keep || !m.drain.Ended() {
+		t.Fatalf("kept %d, ended %v", m.buf.n, m.drain.Ended())
 	}
 	if v := m.View(); !strings.Contains(v, "line 11999") || strings.Contains(v, "line 6999\n") {
 		t.Fatalf("view:\n%s", v)
@@ -154,4 +154,14 @@ func TestViewCopiesOnlyWhatItShows(t *testing.T) {
 	if per := (after.TotalAlloc - before.TotalAlloc) / frames; per > 64<<10 {
 		t.Fatalf("a frame allocates %d bytes", per)
 	}
+}
+
+// TestLogsFilterGolden: `/` keeps the lines whose process, level or
+// message match, and the header shows the filter.
+func TestLogsFilterGolden(t *testing.T) {
+	tm := vt.Run(t, New(vt.Common(seeded(t)), views.Args{Cluster: name}))
+	vt.WaitFor(t, tm, "sentinel")
+	vt.Keys(tm, " ", "/", "text:sentinel", "enter")
+	vt.WaitFor(t, tm, "/sentinel (esc clears)")
+	vt.Golden(t, tm)
 }

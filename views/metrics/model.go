@@ -4,7 +4,6 @@
 package metrics
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -39,17 +38,15 @@ type Model struct {
 	latest  *backend.MetricsSample
 	samples int
 	offset  int // first machine shown
-	gen     int
-	stream  <-chan backend.MetricsSample
-	cancel  context.CancelFunc
-	ended   bool
+	drain   views.Drain[backend.MetricsSample]
 }
 
 var _ views.Pane = (*Model)(nil)
 
 // New builds the metrics pane of args.Cluster.
 func New(c views.Common, args views.Args) *Model {
-	m := &Model{c: c, cluster: args.Cluster, keys: NewKeyMap(), every: intervals()[0], hist: map[string]*history{}}
+	m := &Model{c: c, cluster: args.Cluster, keys: NewKeyMap(), every: intervals()[0], hist: map[string]*history{},
+		drain: views.Drain[backend.MetricsSample]{PaneID: c.PaneID, Max: drainMax}}
 	m.keys.enable(false)
 	return m
 }
@@ -60,21 +57,14 @@ func (m *Model) Init() tea.Cmd { return nil }
 // Start opens the stream afresh with an empty history: samples from
 // before the pane was hidden would leave a gap the sparklines hide.
 func (m *Model) Start() tea.Cmd {
-	m.Stop()
-	m.hist, m.order, m.latest, m.samples, m.ended = map[string]*history{}, nil, nil, 0, false
+	m.hist, m.order, m.latest, m.samples = map[string]*history{}, nil, nil, 0
 	m.keys.enable(false)
-	ctx, cancel := context.WithCancel(context.Background())
-	m.cancel = cancel
-	return views.Stamp(m.c.PaneID, m.gen, open(ctx, m.c.Backend, m.cluster, m.every))
+	return m.drain.Open(open(m.c.Backend, m.cluster, m.every))
 }
 
 // Stop ends the stream; samples still in flight are dropped.
 func (m *Model) Stop() {
-	m.gen++
-	if m.cancel != nil {
-		m.cancel()
-		m.cancel = nil
-	}
+	m.drain.Stop()
 }
 
 // Title names the pane.
@@ -97,38 +87,16 @@ func (m *Model) FullHelp() [][]key.Binding { return m.keys.FullHelp() }
 
 // Update handles the stream and keys.
 func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
-	switch msg := msg.(type) {
-	case views.ResultMsg:
-		if msg.Seq != m.gen {
-			return m, nil // a stream this pane has since stopped
-		}
-		return m, m.onStream(msg.Msg)
-	case tea.KeyMsg:
-		return m, m.onKey(msg)
-	}
-	return m, nil
-}
-
-func (m *Model) onStream(msg tea.Msg) tea.Cmd {
-	switch msg := msg.(type) {
-	case openedMsg:
-		if msg.err != nil {
-			m.ended = true
-			return views.Err(msg.err)
-		}
-		m.stream = msg.samples
-		return views.Stamp(m.c.PaneID, m.gen, next(m.stream))
-	case samplesMsg:
-		for _, s := range msg.samples {
+	if samples, cmd, ok := m.drain.Update(msg); ok {
+		for _, s := range samples {
 			m.add(s)
 		}
-		if msg.closed {
-			m.ended = true
-			return nil
-		}
-		return views.Stamp(m.c.PaneID, m.gen, next(m.stream))
+		return m, cmd
 	}
-	return nil
+	if k, ok := msg.(tea.KeyMsg); ok {
+		return m, m.onKey(k)
+	}
+	return m, nil
 }
 
 // add records a sample: a point for each of its machines; machines it
@@ -201,7 +169,7 @@ func (m *Model) View() string {
 	t := m.c.Theme
 	state := "waiting for the first sample…"
 	switch {
-	case m.ended:
+	case m.drain.Ended():
 		state = "stream ended"
 	case m.latest != nil:
 		state = fmt.Sprintf("%d samples, last %s", m.samples, m.latest.Time.Format("15:04:05"))

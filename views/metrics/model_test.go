@@ -147,10 +147,10 @@ func TestStreamEndsAndErrors(t *testing.T) {
 	m.Start()
 	ch <- backend.MetricsSample{Leader: "a", Machines: []backend.MachineMetrics{{Machine: "a", Up: true, TPS: 3}}}
 	close(ch)
-	_, cmd = m.Update(views.ResultMsg{PaneID: 1, Seq: m.gen, Msg: openedMsg{samples: ch}})
+	_, cmd = m.Update(m.drain.Open(func(context.Context) (<-chan backend.MetricsSample, error) { return ch, nil })())
 	_, cmd = m.Update(cmd())
-	if cmd != nil || !m.ended || m.samples != 1 || !strings.Contains(m.View(), "3.0/s") {
-		t.Fatalf("ended %v after %d samples:\n%s", m.ended, m.samples, m.View())
+	if cmd != nil || !m.drain.Ended() || m.samples != 1 || !strings.Contains(m.View(), "3.0/s") {
+		t.Fatalf("ended %v after %d samples:\n%s", m.drain.Ended(), m.samples, m.View())
 	}
 }
 

@@ -9,20 +9,15 @@ import (
 	"github.com/pgtui/pgtui/views"
 )
 
-// statusMsg is Status' answer.
-type statusMsg struct {
-	st  *backend.ClusterStatus
-	err error
-}
-
-func fetch(b backend.Backend, cluster string) func() tea.Msg {
-	return views.Call(func(ctx context.Context) tea.Msg {
+// fetch reads the cluster's status.
+func fetch(b backend.Backend, cluster string) func(ctx context.Context) (*backend.ClusterStatus, error) {
+	return func(ctx context.Context) (*backend.ClusterStatus, error) {
 		st, err := b.Status(ctx, cluster)
 		if err != nil {
-			err = fmt.Errorf("status of %s: %w", cluster, err)
+			return nil, fmt.Errorf("status of %s: %w", cluster, err)
 		}
-		return statusMsg{st: st, err: err}
-	})
+		return st, nil
+	}
 }
 
 // Task ids: the pane reacts to a finished destroy by closing.

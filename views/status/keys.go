@@ -1,14 +1,10 @@
 package status
 
-import (
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/pgtui/pgtui/views"
-)
+import "github.com/charmbracelet/bubbles/key"
 
 // KeyMap is the status pane's keys. The dangerous ones (upper case) all
 // go through a confirm dialog.
 type KeyMap struct {
-	views.ListKeys
 	PSQL      key.Binding
 	PSQLHere  key.Binding
 	Users     key.Binding
@@ -30,7 +26,6 @@ type KeyMap struct {
 func NewKeyMap() KeyMap {
 	b := func(k, help string) key.Binding { return key.NewBinding(key.WithKeys(k), key.WithHelp(k, help)) }
 	return KeyMap{
-		ListKeys:  views.NewListKeys(),
 		PSQL:      b("p", "psql"),
 		PSQLHere:  b("P", "psql on machine"),
 		Users:     b("u", "users"),
@@ -54,11 +49,10 @@ func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.PSQL, k.Timeline, k.ScaleUp, k.ScaleDown, k.Restart}
 }
 
-// FullHelp is the help overlay: moving, going elsewhere, then the
+// FullHelp is the help overlay (after the list keys): going elsewhere, then the
 // dangerous actions.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.Refresh},
 		{k.PSQL, k.PSQLHere, k.Users, k.DBs, k.Timeline, k.Checks, k.Logs, k.Metrics},
 		{k.ScaleUp, k.ScaleDown, k.Start, k.Stop, k.Kill, k.Restart, k.Destroy},
 	}

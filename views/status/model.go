@@ -27,16 +27,17 @@ const (
 
 // Model is the status pane of one cluster.
 type Model struct {
+	*views.ListPane[*backend.ClusterStatus, backend.MachineStatus]
 	c       views.Common
 	cluster string
 	keys    KeyMap
-	table   views.Table
-	poll    views.Poller
 	st      *backend.ClusterStatus
-	modal   views.Modal
 }
 
-var _ views.Pane = (*Model)(nil)
+var (
+	_ views.Pane     = (*Model)(nil)
+	_ views.EscTaker = (*Model)(nil)
+)
 
 // machineSel is the machine under the cursor.
 type machineSel struct {
@@ -47,123 +48,79 @@ type machineSel struct {
 
 // New builds the status pane of args.Cluster.
 func New(c views.Common, args views.Args) *Model {
-	m := &Model{c: c, cluster: args.Cluster, keys: NewKeyMap(),
-		table: views.Table{Theme: c.Theme, Columns: columns},
-		poll:  views.Poller{PaneID: c.PaneID, Every: RefreshEvery}}
-	m.table.CellStyle = m.cellStyle
+	m := &Model{c: c, cluster: args.Cluster, keys: NewKeyMap()}
+	m.ListPane = views.NewListPane(c, views.ListSpec[*backend.ClusterStatus, backend.MachineStatus]{
+		Columns: columns, Every: RefreshEvery, Fetch: fetch(c.Backend, args.Cluster),
+		Items:  func(st *backend.ClusterStatus) []backend.MachineStatus { return st.Machines },
+		Loaded: m.loaded, Rows: m.rows, Style: m.cellStyle, Head: m.header,
+		Keys: &m.keys})
 	m.keys.enable(nil, 0, false)
 	return m
 }
 
-// Init does nothing: Start fetches.
-func (m *Model) Init() tea.Cmd { return nil }
-
-// Start begins the 2s refresh.
-func (m *Model) Start() tea.Cmd { return m.poll.Start(fetch(m.c.Backend, m.cluster)) }
-
-// Stop ends the refresh; results in flight are dropped.
-func (m *Model) Stop() { m.poll.Stop() }
-
 // Title names the pane.
 func (m *Model) Title() string { return "status " + m.cluster }
 
-// Capturing is true while a dialog is open.
-func (m *Model) Capturing() bool { return m.modal.Active() }
-
-// SetSize records the pane's area.
-func (m *Model) SetSize(w, h int) { m.c.Width, m.c.Height = w, h }
-
-// ShortHelp is the footer.
-func (m *Model) ShortHelp() []key.Binding {
-	if m.modal.Active() {
-		return views.NewDialogKeys().ShortHelp()
-	}
-	return m.keys.ShortHelp()
-}
-
-// FullHelp is the help overlay.
-func (m *Model) FullHelp() [][]key.Binding { return m.keys.FullHelp() }
-
-func (m *Model) cellStyle(row, col int) (lipgloss.Style, bool) {
-	if col == roleCol && m.st != nil && row < len(m.st.Machines) && m.st.Machines[row].Role == "leader" {
+func (m *Model) cellStyle(ms backend.MachineStatus, col int) (lipgloss.Style, bool) {
+	if col == roleCol && ms.Role == "leader" {
 		return m.c.Theme.Leader, true
 	}
 	return lipgloss.Style{}, false
 }
 
-// Update handles keys, status results and finished actions.
-func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
-	switch msg := msg.(type) {
-	case views.ResultMsg:
-		return m, m.onResult(msg)
-	case tea.KeyMsg:
-		if m.modal.Active() {
-			return m, m.modal.Update(msg)
-		}
-		return m, m.onKey(msg)
+// loaded keeps the answer for the header and picks the columns.
+func (m *Model) loaded(st *backend.ClusterStatus) {
+	m.st = st
+	m.Table.Columns = columns
+	if m.hosts() {
+		m.Table.Columns = hostColumns
 	}
-	return m, nil
 }
 
-func (m *Model) onResult(r views.ResultMsg) tea.Cmd {
-	if tr, ok := r.Msg.(views.TaskResult); ok {
-		if tr.ID == taskDestroy && tr.Err == nil {
-			return views.Back
-		}
-		return m.poll.Fetch(fetch(m.c.Backend, m.cluster))
+func (m *Model) rows(ms []backend.MachineStatus) [][]string {
+	if m.hosts() {
+		return hostRows(ms)
 	}
-	if !m.poll.Current(r) {
-		return nil
-	}
-	switch msg := r.Msg.(type) {
-	case views.PollTick:
-		return m.poll.Fetch(fetch(m.c.Backend, m.cluster))
-	case statusMsg:
-		next := m.poll.Landed()
-		if msg.err != nil {
-			return tea.Batch(next, views.Err(msg.err))
+	return rows(ms, m.c.Clock())
+}
+
+// Update handles keys, status results and finished actions.
+func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
+	if r, ok := msg.(views.ResultMsg); ok {
+		if tr, ok := r.Msg.(views.TaskResult); ok {
+			if tr.ID == taskDestroy && tr.Err == nil {
+				return m, views.Back
+			}
+			return m, m.Refresh()
 		}
-		m.st = msg.st
-		if m.hosts() {
-			m.table.Columns = hostColumns
-			m.table.SetRows(hostRows(msg.st.Machines))
-		} else {
-			m.table.Columns = columns
-			m.table.SetRows(rows(msg.st.Machines, m.c.Clock()))
-		}
-		m.keys.enable(m.selected(), len(msg.st.Machines), m.hosts())
-		return next
 	}
-	return nil
+	cmd, ok := m.ListPane.Update(msg)
+	if !ok {
+		if k, isKey := msg.(tea.KeyMsg); isKey {
+			cmd = m.onKey(k)
+		}
+	}
+	m.keys.enable(m.selected(), m.machines(), m.hosts())
+	return m, cmd
 }
 
 func (m *Model) selected() *machineSel {
-	if m.st == nil || m.table.Cursor >= len(m.st.Machines) {
+	ms, ok := m.Selected()
+	if !ok {
 		return nil
 	}
-	ms := m.st.Machines[m.table.Cursor]
 	return &machineSel{id: ms.ID, addr: ms.PrivateIP, running: ms.State == "running"}
 }
 
 // ask opens a yes/no dialog that runs then on yes.
 func (m *Model) ask(prompt string, then tea.Cmd) tea.Cmd {
-	m.modal.Open(views.NewConfirm(m.c.Theme, prompt), func() tea.Cmd { return then })
+	m.Ask(views.NewConfirm(m.c.Theme, prompt), func() tea.Cmd { return then })
 	return nil
 }
 
 func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 	args := views.Args{Cluster: m.cluster}
 	switch {
-	case key.Matches(k, m.keys.Up):
-		m.table.Up()
-		m.keys.enable(m.selected(), m.machines(), m.hosts())
-	case key.Matches(k, m.keys.Down):
-		m.table.Down()
-		m.keys.enable(m.selected(), m.machines(), m.hosts())
-	case key.Matches(k, m.keys.Refresh):
-		if !m.poll.Busy() {
-			return m.poll.Fetch(fetch(m.c.Backend, m.cluster))
-		}
 	case key.Matches(k, m.keys.PSQL):
 		return func() tea.Msg { return views.PSQLMsg{Cluster: m.cluster} }
 	case key.Matches(k, m.keys.PSQLHere):
@@ -181,10 +138,8 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 		return views.Open(views.RouteLogs, args)
 	case key.Matches(k, m.keys.Metrics):
 		return views.Open(views.RouteMetrics, args)
-	default:
-		return m.onAction(k)
 	}
-	return nil
+	return m.onAction(k)
 }
 
 // hosts: the cluster runs on external hosts (`pgtui clusters add`).
@@ -209,7 +164,7 @@ func (m *Model) onAction(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, m.keys.Restart):
 		return m.ask(fmt.Sprintf("Restart every machine of %s, one at a time?", c), restart(b, id, c))
 	case key.Matches(k, m.keys.Destroy):
-		m.modal.Open(views.NewTypeConfirm(m.c.Theme,
+		m.Ask(views.NewTypeConfirm(m.c.Theme,
 			fmt.Sprintf("Destroy %s? Every machine and volume is deleted; this cannot be undone.", c), c),
 			func() tea.Cmd { return destroy(b, id, c) })
 	case sel == nil:
@@ -231,14 +186,14 @@ func (m *Model) View() string {
 	if m.st == nil {
 		return m.c.Theme.Dim.Render("Loading status of " + m.cluster + "…")
 	}
-	head := m.header()
-	dialog := m.modal.View(m.c.Width)
-	used := lipgloss.Height(head) + 1 + lipgloss.Height(dialog) - 1
-	return head + "\n\n" + m.table.View(m.c.Width, max(m.c.Height-used-1, 2)) + dialog
+	return m.ListPane.View()
 }
 
 func (m *Model) header() string {
 	st, t := m.st, m.c.Theme
+	if st == nil {
+		return ""
+	}
 	kv := [][2]string{
 		{"Status", fmt.Sprintf("%s, version %d, generation %d", st.Status, st.Version, st.Generation)},
 		{"Hostname", st.Hostname},
@@ -251,7 +206,7 @@ func (m *Model) header() string {
 	}
 	lines := []string{t.Header.Render(st.Name)}
 	for _, p := range kv {
-		lines = append(lines, views.Truncate(t.Label.Render(fmt.Sprintf("  %-13s", p[0]))+p[1], m.c.Width))
+		lines = append(lines, views.Truncate(t.Label.Render(fmt.Sprintf("  %-13s", p[0]))+p[1], m.Width()))
 	}
 	return strings.Join(lines, "\n")
 }

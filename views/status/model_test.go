@@ -5,7 +5,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -59,7 +58,7 @@ func TestStatusHostsGolden(t *testing.T) {
 	vt.Golden(t, tm)
 	m := loaded(t, f)
 	for _, k := range []string{"+", "-", "R", "D", "S", "s", "K"} {
-		if _, cmd := m.Update(vt.Key(k)); cmd != nil || m.modal.Active() {
+		if _, cmd := m.Update(vt.Key(k)); cmd != nil || m.Modal.Active() {
 			t.Fatalf("key %s offered a lifecycle action on an external cluster", k)
 		}
 	}
@@ -176,7 +175,7 @@ func TestMachineKeysFollowSelection(t *testing.T) {
 func TestStaleStatusDropped(t *testing.T) {
 	f := seeded(t, 2)
 	m := loaded(t, f)
-	old := m.poll.Fetch(fetch(f, name))
+	old := m.ListPane.Refresh()
 	if err := f.ScaleCount(context.Background(), name, 3, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +183,7 @@ func TestStaleStatusDropped(t *testing.T) {
 	if _, cmd := m.Update(vt.Key("r")); cmd != nil {
 		t.Fatal("r fetched while a fetch was in flight")
 	}
-	fresh := m.poll.Fetch(fetch(f, name))
+	fresh := m.ListPane.Refresh()
 	m.Update(fresh())
 	m.Update(oldMsg) // arrives last, but is older
 	if len(m.st.Machines) != 3 {
@@ -197,21 +196,6 @@ func TestPSQLKeyAsksTheShell(t *testing.T) {
 	_, cmd := m.Update(vt.Key("p"))
 	if got := cmd(); got != (views.PSQLMsg{Cluster: name}) {
 		t.Fatalf("p sent %#v", got)
-	}
-}
-
-func TestFormats(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		5 * time.Second: "5s", 90 * time.Second: "1m30s", 150 * time.Minute: "2h30m", 50 * time.Hour: "2d2h",
-	} {
-		if got := Duration(d); got != want {
-			t.Errorf("Duration(%s) = %q, want %q", d, got, want)
-		}
-	}
-	for n, want := range map[int64]string{0: "0 B", 999: "999 B", 1500: "1.5 kB", 20_300_000: "20.3 MB"} {
-		if got := Bytes(n); got != want {
-			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
-		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/views"
 )
 
 // columns are the machine table's headers.
@@ -21,7 +22,7 @@ const roleCol = 2
 func rows(ms []backend.MachineStatus, now time.Time) [][]string {
 	out := make([][]string, len(ms))
 	for i, m := range ms {
-		role, lag := m.Role, Bytes(m.LagBytes)
+		role, lag := m.Role, views.Bytes(m.LagBytes)
 		if role == "" {
 			role = "-"
 		}
@@ -34,7 +35,7 @@ func rows(ms []backend.MachineStatus, now time.Time) [][]string {
 		}
 		uptime := "-"
 		if m.State == "running" && !m.Started.IsZero() {
-			uptime = Duration(now.Sub(m.Started))
+			uptime = views.Duration(now.Sub(m.Started))
 		}
 		conns := "-"
 		if m.Connections >= 0 {
@@ -58,34 +59,6 @@ func hostRows(ms []backend.MachineStatus) [][]string {
 		out[i] = []string{r[0], addr, r[2], r[3], r[4], r[5], r[6]}
 	}
 	return out
-}
-
-// Duration is a compact age: 45s, 12m5s, 3h20m, 2d4h.
-func Duration(d time.Duration) string {
-	d = max(d, 0).Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%ds", int(d.Minutes()), int(d.Seconds())%60)
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
-}
-
-// Bytes is a compact byte count: 0 B, 512 B, 1.5 kB, 20.3 MB.
-func Bytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for v := n / unit; v >= unit; v /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }
 
 // standby describes the sync standby line of the header.

@@ -48,18 +48,6 @@ func switchover(b backend.Backend, id int, cluster string, clock func() time.Tim
 // drainMax bounds how many queued lines one message carries.
 const drainMax = 256
 
-// logsOpened is Logs' answer: the stream or why not.
-type logsOpened struct {
-	lines <-chan backend.LogLine
-	err   error
-}
-
-// logBatch is what the stream delivered since the last one.
-type logBatch struct {
-	lines  []backend.LogLine
-	closed bool
-}
-
 // replayLines is how many past lines per machine the stream asks for.
 // The pane keeps only those not older than its opening, but a few cover
 // the lines logged between that moment and the backend's reading of the
@@ -67,38 +55,12 @@ type logBatch struct {
 const replayLines = 20
 
 // openLogs follows every machine's log lines until ctx ends.
-func openLogs(ctx context.Context, b backend.Backend, cluster string) func() tea.Msg {
-	return func() tea.Msg {
+func openLogs(b backend.Backend, cluster string) func(ctx context.Context) (<-chan backend.LogLine, error) {
+	return func(ctx context.Context) (<-chan backend.LogLine, error) {
 		ch, err := b.Logs(ctx, cluster, backend.LogFilter{Follow: true, Lines: replayLines})
 		if err != nil {
-			err = fmt.Errorf("logs of %s: %w", cluster, err)
+			return nil, fmt.Errorf("logs of %s: %w", cluster, err)
 		}
-		return logsOpened{lines: ch, err: err}
-	}
-}
-
-// nextLines waits for the next line and takes whatever else is queued;
-// the pane re-arms it after each batch, and the stream's context ending
-// closes the channel, so a stopped pane's wait returns.
-func nextLines(ch <-chan backend.LogLine) func() tea.Msg {
-	return func() tea.Msg {
-		l, ok := <-ch
-		if !ok {
-			return logBatch{closed: true}
-		}
-		out := logBatch{lines: []backend.LogLine{l}}
-		for len(out.lines) < drainMax {
-			select {
-			case l, ok := <-ch:
-				if !ok {
-					out.closed = true
-					return out
-				}
-				out.lines = append(out.lines, l)
-			default:
-				return out
-			}
-		}
-		return out
+		return ch, nil
 	}
 }

@@ -6,7 +6,6 @@
 package timeline
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -35,15 +34,11 @@ type Model struct {
 	modal     views.Modal
 	switching bool
 
-	// The log stream. logGen stamps its results: Stop and every reopen
-	// bump it, so lines of an older stream are dropped. since is when the
-	// stream was opened: the backend replays past lines first, and the
-	// timeline shows what happens from then on.
-	logGen  int
-	stream  <-chan backend.LogLine
-	cancel  context.CancelFunc
-	since   time.Time
-	logsEnd bool // the stream failed or ended; r reopens it
+	// The log stream. since is when it was opened: the backend replays
+	// past lines first, and the timeline shows what happens from then on.
+	// When it fails or ends, r reopens it.
+	logs  views.Drain[backend.LogLine]
+	since time.Time
 }
 
 var (
@@ -54,7 +49,8 @@ var (
 // New builds the timeline of args.Cluster.
 func New(c views.Common, args views.Args) *Model {
 	return &Model{c: c, cluster: args.Cluster, keys: NewKeyMap(),
-		poll: views.Poller{PaneID: c.PaneID, Every: PollEvery}}
+		poll: views.Poller{PaneID: c.PaneID, Every: PollEvery},
+		logs: views.Drain[backend.LogLine]{PaneID: c.PaneID, Max: drainMax}}
 }
 
 // Init does nothing: Start polls.
@@ -67,7 +63,7 @@ func (m *Model) Start() tea.Cmd { return tea.Batch(m.poll.Start(m.fetch()), m.op
 // Stop ends polling and the log stream; results in flight are dropped.
 func (m *Model) Stop() {
 	m.poll.Stop()
-	m.closeLogs()
+	m.logs.Stop()
 }
 
 // Close ends everything Stop does (the shell calls both; Close alone is
@@ -75,23 +71,10 @@ func (m *Model) Stop() {
 func (m *Model) Close() { m.Stop() }
 
 func (m *Model) openLogs() tea.Cmd {
-	m.closeLogs()
-	m.logsEnd = false
 	// Log times have millisecond precision: a line of the opening
 	// millisecond is not older than the pane.
 	m.since = m.c.Clock().Truncate(time.Millisecond)
-	ctx, cancel := context.WithCancel(context.Background())
-	m.cancel = cancel
-	return views.Stamp(m.c.PaneID, m.logGen, openLogs(ctx, m.c.Backend, m.cluster))
-}
-
-func (m *Model) closeLogs() {
-	m.logGen++
-	m.stream = nil
-	if m.cancel != nil {
-		m.cancel()
-		m.cancel = nil
-	}
+	return m.logs.Open(openLogs(m.c.Backend, m.cluster))
 }
 
 func (m *Model) fetch() func() tea.Msg { return fetch(m.c.Backend, m.cluster, m.c.Clock) }
@@ -136,27 +119,9 @@ func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
 }
 
 func (m *Model) onResult(r views.ResultMsg) tea.Cmd {
-	switch msg := r.Msg.(type) {
-	case logsOpened:
-		if !m.currentLogs(r) {
-			return nil
-		}
-		if msg.err != nil {
-			m.logsEnd = true
-			return views.Err(msg.err)
-		}
-		m.stream = msg.lines
-		return views.Stamp(m.c.PaneID, m.logGen, nextLines(m.stream))
-	case logBatch:
-		if !m.currentLogs(r) {
-			return nil
-		}
-		m.onLines(msg.lines)
-		if msg.closed {
-			m.logsEnd = true
-			return nil
-		}
-		return views.Stamp(m.c.PaneID, m.logGen, nextLines(m.stream))
+	if lines, cmd, ok := m.logs.Update(r); ok {
+		m.onLines(lines)
+		return cmd
 	}
 	if tr, ok := r.Msg.(views.TaskResult); ok {
 		m.setSwitching(false)
@@ -185,10 +150,6 @@ func (m *Model) onResult(r views.ResultMsg) tea.Cmd {
 	return nil
 }
 
-// currentLogs reports whether r comes from the open stream; anything
-// else is from one stopped or replaced since, and is dropped.
-func (m *Model) currentLogs(r views.ResultMsg) bool { return m.cancel != nil && r.Seq == m.logGen }
-
 // onLines puts the lines' facts on the timeline, but not the lines the
 // backend replayed from before the stream was opened.
 func (m *Model) onLines(lines []backend.LogLine) {
@@ -206,7 +167,7 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(k, m.keys.Refresh):
 		var reopen tea.Cmd
-		if m.logsEnd && m.poll.Active() {
+		if m.logs.Ended() && m.poll.Active() {
 			reopen = m.openLogs()
 		}
 		if !m.poll.Busy() {
@@ -241,7 +202,7 @@ func (m *Model) View() string {
 		views.Truncate(fmt.Sprintf("Leader %s   generation %d   sync standby %s", orNone(tr.leader), tr.generation, tr.standby), m.c.Width),
 		views.Truncate(fmt.Sprintf("Failovers seen %d   last write unavailability %s", tr.failovers, outage), m.c.Width),
 	}
-	if m.logsEnd {
+	if m.logs.Ended() {
 		head = append(head, t.Dim.Render(views.Truncate("Log stream ended: events from polls only (r reopens it)", m.c.Width)))
 	}
 	if m.switching {

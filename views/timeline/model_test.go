@@ -1,6 +1,7 @@
 package timeline
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -203,31 +204,28 @@ func TestStaleLogResultsAreDropped(t *testing.T) {
 	m := New(vt.Common(f), views.Args{Cluster: name})
 	m.SetSize(vt.Width, vt.Height)
 	decision := line(10, "da8141e7", "sentinel", "leader 6b97fa06 is gone (lease expired); promoting da8141e7 kind=failover generation=2")
+	ch := make(chan backend.LogLine, 2)
+	open := func(context.Context) (<-chan backend.LogLine, error) { return ch, nil }
 
-	first := vt.Cmds(m.Start()())
-	opened := first[1]().(views.ResultMsg)
+	opened := m.logs.Open(open)()
 	m.Stop()
-	if _, cmd := m.Update(opened); cmd != nil || m.stream != nil {
+	if _, cmd := m.Update(opened); cmd != nil {
 		t.Fatal("a stream opened before Stop was followed")
 	}
-	for range opened.Msg.(logsOpened).lines { // Stop cancelled it: it closes
-	}
 
-	second := vt.Cmds(m.Start()())
-	stale := views.ResultMsg{PaneID: 1, Seq: opened.Seq, Msg: logBatch{lines: []backend.LogLine{decision}}}
-	if _, cmd := m.Update(stale); cmd != nil || len(m.track.events) != 0 {
-		t.Fatalf("a batch of the stopped stream was taken: %+v", m.track.events)
-	}
-	_, wait := m.Update(second[1]())
+	_, wait := m.Update(m.logs.Open(open)())
 	if wait == nil {
 		t.Fatal("the current stream was not followed")
 	}
-	current := views.ResultMsg{PaneID: 1, Seq: m.logGen, Msg: logBatch{lines: []backend.LogLine{decision}}}
-	if _, next := m.Update(current); next == nil || len(m.track.events) != 1 || m.track.events[0].kind != "failover" {
+	ch <- decision
+	_, next := m.Update(wait())
+	if next == nil || len(m.track.events) != 1 || m.track.events[0].kind != "failover" {
 		t.Fatalf("the current stream's decision: %+v", m.track.events)
 	}
+	ch <- decision
+	late := next()
 	m.Close()
-	if _, cmd := m.Update(current); cmd != nil || len(m.track.events) != 1 {
+	if _, cmd := m.Update(late); cmd != nil || len(m.track.events) != 1 {
 		t.Fatal("a batch that landed after Close was taken")
 	}
 }

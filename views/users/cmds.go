@@ -11,20 +11,15 @@ import (
 	"github.com/pgtui/pgtui/views"
 )
 
-// listMsg is ListUsers' answer.
-type listMsg struct {
-	users []backend.User
-	err   error
-}
-
-func list(b backend.Backend, cluster string) func() tea.Msg {
-	return views.Call(func(ctx context.Context) tea.Msg {
+// list reads the cluster's users.
+func list(b backend.Backend, cluster string) func(ctx context.Context) ([]backend.User, error) {
+	return func(ctx context.Context) ([]backend.User, error) {
 		us, err := b.ListUsers(ctx, cluster)
 		if err != nil {
-			err = fmt.Errorf("users of %s: %w", cluster, err)
+			return nil, fmt.Errorf("users of %s: %w", cluster, err)
 		}
-		return listMsg{users: us, err: err}
-	})
+		return us, nil
+	}
 }
 
 // created is a create task's value: the password when it was generated.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	"github.com/pgtui/pgtui/backend"
 	"github.com/pgtui/pgtui/views"
 )
 
@@ -17,56 +17,36 @@ const refreshEvery = 5 * time.Second
 
 // Model is the users pane of one cluster.
 type Model struct {
+	*views.List[backend.User]
 	c       views.Common
 	cluster string
 	keys    KeyMap
-	table   views.Table
-	poll    views.Poller
-	loaded  bool
-	modal   views.Modal
 	secret  *created // a generated password, shown until the next key
 }
 
-var _ views.Pane = (*Model)(nil)
+var (
+	_ views.Pane     = (*Model)(nil)
+	_ views.EscTaker = (*Model)(nil)
+)
 
 // New builds the users pane of args.Cluster.
 func New(c views.Common, args views.Args) *Model {
-	return &Model{c: c, cluster: args.Cluster, keys: NewKeyMap(),
-		table: views.Table{Theme: c.Theme, Columns: columns},
-		poll:  views.Poller{PaneID: c.PaneID, Every: refreshEvery}}
+	m := &Model{c: c, cluster: args.Cluster, keys: NewKeyMap()}
+	m.List = views.NewList(c, views.ListSpec[[]backend.User, backend.User]{
+		Columns: columns, Every: refreshEvery, Fetch: list(c.Backend, args.Cluster), Rows: rows,
+		Head: func() string { return c.Theme.Header.Render("Users of " + args.Cluster) },
+		Tail: m.tail, Keys: &m.keys})
+	return m
 }
-
-// Init does nothing: Start fetches.
-func (m *Model) Init() tea.Cmd { return nil }
-
-// Start begins refreshing the list.
-func (m *Model) Start() tea.Cmd { return m.poll.Start(list(m.c.Backend, m.cluster)) }
 
 // Stop ends refreshing and forgets a password still on screen.
 func (m *Model) Stop() {
-	m.poll.Stop()
+	m.List.Stop()
 	m.setSecret(nil)
 }
 
 // Title names the pane.
 func (m *Model) Title() string { return "users " + m.cluster }
-
-// Capturing is true while the prompt or a dialog is open.
-func (m *Model) Capturing() bool { return m.modal.Active() }
-
-// SetSize records the pane's area.
-func (m *Model) SetSize(w, h int) { m.c.Width, m.c.Height = w, h }
-
-// ShortHelp is the footer.
-func (m *Model) ShortHelp() []key.Binding {
-	if m.modal.Active() {
-		return views.NewDialogKeys().ShortHelp()
-	}
-	return m.keys.ShortHelp()
-}
-
-// FullHelp is the help overlay.
-func (m *Model) FullHelp() [][]key.Binding { return m.keys.FullHelp() }
 
 func (m *Model) setSecret(s *created) {
 	m.secret = s
@@ -75,86 +55,63 @@ func (m *Model) setSecret(s *created) {
 
 // Update handles keys, the list and finished tasks.
 func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
-	switch msg := msg.(type) {
-	case views.ResultMsg:
-		return m, m.onResult(msg)
-	case tea.KeyMsg:
-		if m.modal.Active() {
-			return m, m.modal.Update(msg)
+	if r, ok := msg.(views.ResultMsg); ok {
+		if tr, ok := r.Msg.(views.TaskResult); ok {
+			if c, ok := tr.Value.(created); ok && c.password != "" {
+				m.setSecret(&c)
+			}
+			return m, m.Refresh()
 		}
-		return m, m.onKey(msg)
+	}
+	k, isKey := msg.(tea.KeyMsg)
+	if isKey && key.Matches(k, m.keys.Copy) {
+		return m, views.Copy(m.c.Clipboard, m.secret.password, "the password of "+m.secret.user)
+	}
+	if isKey {
+		m.setSecret(nil)
+	}
+	if cmd, ok := m.List.Update(msg); ok {
+		return m, cmd
+	}
+	if isKey {
+		return m, m.onKey(k)
 	}
 	return m, nil
 }
 
-func (m *Model) onResult(r views.ResultMsg) tea.Cmd {
-	if tr, ok := r.Msg.(views.TaskResult); ok {
-		if c, ok := tr.Value.(created); ok && c.password != "" {
-			m.setSecret(&c)
-		}
-		return m.poll.Fetch(list(m.c.Backend, m.cluster))
-	}
-	if !m.poll.Current(r) {
-		return nil
-	}
-	switch msg := r.Msg.(type) {
-	case views.PollTick:
-		return m.poll.Fetch(list(m.c.Backend, m.cluster))
-	case listMsg:
-		next := m.poll.Landed()
-		if msg.err != nil {
-			return tea.Batch(next, views.Err(msg.err))
-		}
-		m.loaded = true
-		m.table.SetRows(rows(msg.users))
-		return next
-	}
-	return nil
-}
-
 func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
-	if key.Matches(k, m.keys.Copy) {
-		return views.Copy(m.c.Clipboard, m.secret.password, "the password of "+m.secret.user)
-	}
-	m.setSecret(nil)
 	b, id, c := m.c.Backend, m.c.PaneID, m.cluster
 	switch {
-	case key.Matches(k, m.keys.Up):
-		m.table.Up()
-	case key.Matches(k, m.keys.Down):
-		m.table.Down()
-	case key.Matches(k, m.keys.Refresh):
-		if !m.poll.Busy() {
-			return m.poll.Fetch(list(b, c))
-		}
 	case key.Matches(k, m.keys.Create):
 		var u newUser
 		p := views.NewPrompt(m.c.Theme, "New user on "+c, func(v []string) (err error) { u, err = parse(v); return },
 			views.Field{Label: "Name"}, views.Field{Label: "Password", Placeholder: "empty: generate one", Secret: true},
 			views.Field{Label: "Superuser", Placeholder: "no"})
-		m.modal.Open(p, func() tea.Cmd { return create(b, id, c, u) })
+		m.Ask(p, func() tea.Cmd { return create(b, id, c, u) })
 	case key.Matches(k, m.keys.Drop):
-		if row := m.table.Selected(); row != nil {
-			user := row[0]
-			m.modal.Open(views.NewConfirm(m.c.Theme, fmt.Sprintf("Drop user %s from %s? Its sessions end.", user, c)),
-				func() tea.Cmd { return drop(b, id, c, user) })
+		if u, ok := m.Selected(); ok {
+			m.Ask(views.NewConfirm(m.c.Theme, fmt.Sprintf("Drop user %s from %s? Its sessions end.", u.Name, c)),
+				func() tea.Cmd { return drop(b, id, c, u.Name) })
 		}
 	}
 	return nil
 }
 
-// View draws the list, a new password and any open dialog.
-func (m *Model) View() string {
+// tail is a new password, under the table.
+func (m *Model) tail() string {
 	t := m.c.Theme
-	if !m.loaded {
-		return t.Dim.Render("Loading users of " + m.cluster + "…")
-	}
 	var extra []string
 	if m.secret != nil {
 		extra = append(extra, "", t.Secret.Render(fmt.Sprintf("User %s  Password: %s", m.secret.user, m.secret.password)),
 			t.Warning.Render("Save the password in a secure place, you won't be able to see it again!"))
 	}
-	tail := strings.Join(extra, "\n") + m.modal.View(m.c.Width)
-	used := 2 + lipgloss.Height(tail)
-	return t.Header.Render("Users of "+m.cluster) + "\n\n" + m.table.View(m.c.Width, max(m.c.Height-used, 2)) + tail
+	return strings.Join(extra, "\n")
+}
+
+// View draws the list, a new password and any open dialog.
+func (m *Model) View() string {
+	if !m.Loaded() {
+		return m.c.Theme.Dim.Render("Loading users of " + m.cluster + "…")
+	}
+	return m.List.View()
 }

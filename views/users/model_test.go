@@ -52,7 +52,7 @@ func loaded(t *testing.T, f *fake.Backend) *Model {
 	t.Helper()
 	m := New(vt.Common(f), views.Args{Cluster: name})
 	m.Update(m.Start()())
-	if !m.loaded {
+	if !m.List.Loaded() {
 		t.Fatal("list not loaded")
 	}
 	return m

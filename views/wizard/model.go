@@ -4,7 +4,6 @@
 package wizard
 
 import (
-	"context"
 	"errors"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -30,9 +29,7 @@ type Model struct {
 	step   step
 	form   *form
 	mon    *monitor
-	events <-chan backend.CreateEvent
-	gen    int // stream generation: Close makes older results stale
-	cancel context.CancelFunc
+	events views.Drain[backend.CreateEvent] // the deployment; Close stops following it
 	modal  views.Modal
 }
 
@@ -41,7 +38,8 @@ var _ views.Closer = (*Model)(nil)
 
 // New builds an empty form.
 func New(c views.Common, _ views.Args) *Model {
-	m := &Model{c: c, keys: NewKeyMap(), form: newForm(c.Theme)}
+	m := &Model{c: c, keys: NewKeyMap(), form: newForm(c.Theme),
+		events: views.Drain[backend.CreateEvent]{PaneID: c.PaneID, Max: drainMax}}
 	m.keys.forStep(stepForm)
 	return m
 }
@@ -57,12 +55,7 @@ func (m *Model) Start() tea.Cmd { return nil }
 func (m *Model) Stop() {}
 
 // Close stops watching the deployment (which carries on in the agent).
-func (m *Model) Close() {
-	m.gen++
-	if m.cancel != nil {
-		m.cancel()
-	}
-}
+func (m *Model) Close() { m.events.Stop() }
 
 // Title names the pane.
 func (m *Model) Title() string { return "create" }
@@ -95,10 +88,7 @@ func (m *Model) setStep(s step) {
 func (m *Model) Update(msg tea.Msg) (views.Pane, tea.Cmd) {
 	switch msg := msg.(type) {
 	case views.ResultMsg:
-		if msg.Seq != m.gen {
-			return m, nil
-		}
-		return m, m.onStream(msg.Msg)
+		return m, m.onStream(msg)
 	case tea.KeyMsg:
 		switch {
 		case m.modal.Active():
@@ -125,46 +115,40 @@ func (m *Model) submit() tea.Cmd {
 	if err := req.Validate(); err != nil {
 		return views.Err(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	m.cancel = cancel
-	m.gen++
 	m.mon = newMonitor(m.c.Theme, req, m.c.Width)
 	m.setStep(stepMonitor)
-	return views.Stamp(m.c.PaneID, m.gen, create(ctx, m.c.Backend, req))
+	return m.events.Open(create(m.c.Backend, req))
 }
 
-// onStream applies the stream's messages and re-arms the wait.
-func (m *Model) onStream(msg tea.Msg) tea.Cmd {
-	switch msg := msg.(type) {
-	case startedMsg:
-		if msg.err != nil {
-			m.setStep(stepForm)
-			return views.Err(msg.err)
-		}
-		m.events = msg.events
-		return views.Stamp(m.c.PaneID, m.gen, next(m.events))
-	case eventsMsg:
-		var cmds []tea.Cmd
-		for _, ev := range msg.evs {
-			if creds := m.mon.apply(ev); creds != nil {
-				cm := views.CredentialsMsg{Cluster: m.mon.req.Name, Creds: *creds}
-				cmds = append(cmds, func() tea.Msg { return cm })
-			}
-		}
-		if msg.closed {
-			m.mon.ended()
-		}
-		switch {
-		case m.mon.failed:
-			cmds = append(cmds, views.Err(errors.New(m.mon.result)))
-		case m.mon.done && m.mon.creds != nil:
-			m.setStep(stepCreds)
-		case !m.mon.done:
-			cmds = append(cmds, views.Stamp(m.c.PaneID, m.gen, next(m.events)))
-		}
-		return tea.Batch(cmds...)
+// onStream applies the stream's events and re-arms the wait.
+func (m *Model) onStream(msg views.ResultMsg) tea.Cmd {
+	evs, wait, ok := m.events.Update(msg)
+	if !ok {
+		return nil
 	}
-	return nil
+	if m.events.Failed() {
+		m.setStep(stepForm) // the deployment did not start
+		return wait
+	}
+	var cmds []tea.Cmd
+	for _, ev := range evs {
+		if creds := m.mon.apply(ev); creds != nil {
+			cm := views.CredentialsMsg{Cluster: m.mon.req.Name, Creds: *creds}
+			cmds = append(cmds, func() tea.Msg { return cm })
+		}
+	}
+	if m.events.Ended() {
+		m.mon.ended()
+	}
+	switch {
+	case m.mon.failed:
+		cmds = append(cmds, views.Err(errors.New(m.mon.result)))
+	case m.mon.done && m.mon.creds != nil:
+		m.setStep(stepCreds)
+	case !m.mon.done:
+		cmds = append(cmds, wait)
+	}
+	return tea.Batch(cmds...)
 }
 
 // onDeployKey handles the monitor and credentials screens.
