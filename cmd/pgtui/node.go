@@ -63,10 +63,10 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 				return err
 			}
 			cfg.Secrets = sec
-			if cfg.TLSCA, err = loadCA(caFile, caKeyFile); err != nil {
+			if cfg.Backup, err = bf.config(secretsFile); err != nil {
 				return err
 			}
-			if cfg.Backup, err = bf.config(secretsFile); err != nil {
+			if cfg.TLSCA, err = loadCA(caFile, caKeyFile); err != nil {
 				return err
 			}
 			cfg.Params = nodeimage.MemoryParams(memoryMB)
