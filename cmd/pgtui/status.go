@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pgtui/pgtui/backend"
@@ -60,10 +61,15 @@ func runStatus(ctx context.Context, d *deps, o statusOpts) error {
 // printStatus is the seed's `flyctl status`: the app block, the
 // deployment block, then one row per machine.
 func printStatus(w io.Writer, st *backend.ClusterStatus) error {
-	err := render.VerticalTable(w, "", [][2]string{
+	app := [][2]string{
 		{"Name", st.Name}, {"Owner", st.Org}, {"Version", strconv.Itoa(st.Version)},
 		{"Status", st.Status}, {"Hostname", st.Hostname},
-	})
+	}
+	if st.Backup != "" {
+		// "last backup 3h ago, WAL archived 2s ago", from the leader's pg check.
+		app = append(app, [2]string{"Backup", strings.TrimPrefix(st.Backup, "backup: ")})
+	}
+	err := render.VerticalTable(w, "", app)
 	if err != nil {
 		return err
 	}
