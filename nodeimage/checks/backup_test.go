@@ -21,7 +21,7 @@ func TestBackupLine(t *testing.T) {
 		{BackupFacts{Started: start, LastBackup: now.Add(-time.Hour), LastArchived: now.Add(-5 * time.Minute), LastFailed: now, FailedWAL: "000000010000000000000009", Grace: 30 * time.Second},
 			false, "backup: WAL archiving failing for 5m (segment 000000010000000000000009): check the repository, last backup 1h ago"},
 		{BackupFacts{Started: start, LastBackup: now.Add(-72 * time.Hour), LastArchived: now, MaxAge: 48 * time.Hour, Grace: time.Minute},
-			false, "backup: last backup 3d ago, older than the schedule allows (48h), WAL archived just now"},
+			false, "backup: last backup 3d ago, older than the schedule allows (2d), WAL archived just now"},
 	} {
 		r := BackupLine(c.f, now)
 		if r.line.OK != c.ok || r.line.Text != c.want {
