@@ -86,6 +86,9 @@ soak: deps build
 # chaos injects CHAOS_FAULTS (default 100) faults with CHAOS_SEED into a
 # real cluster under load and writes docs/RELIABILITY.md (CHAOS_REPORT);
 # CHAOS_KINDS="partition,store outage" injects only the kinds named.
+# CHAOS_HOSTS=3 spreads the cluster over three hosts (network namespaces,
+# an etcd cluster over TLS) with host kill, host partition and etcd member
+# faults, and writes docs/RELIABILITY-HOSTS.md.
 chaos: deps build
 	$(GO) run ./internal/chaos
 

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pgtui/pgtui/backend/api"
 	"github.com/pgtui/pgtui/internal/embedetcd"
 	"github.com/pgtui/pgtui/internal/freeport"
 	"github.com/pgtui/pgtui/nodeimage"
@@ -41,7 +42,7 @@ type Config struct {
 }
 
 // Paths under the home directory.
-func SocketPath(home string) string { return filepath.Join(home, "agent.sock") }
+func SocketPath(home string) string { return api.SocketPath(home) }
 func statePath(home string) string  { return filepath.Join(home, "state.json") }
 
 // Agent is the running platform.

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/api"
 )
 
 // maxBody bounds request bodies; the API is local but still validates.
@@ -133,11 +134,6 @@ func (e apiError) Unwrap() error { return e.err }
 
 func badRequest(err error) error { return apiError{http.StatusBadRequest, err} }
 
-// errorBody is how errors travel to the client.
-type errorBody struct {
-	Error string `json:"error"`
-}
-
 func reply(w http.ResponseWriter, v any, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	if err != nil {
@@ -155,7 +151,7 @@ func reply(w http.ResponseWriter, v any, err error) {
 			status = http.StatusGatewayTimeout
 		}
 		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(errorBody{Error: oneLine(err.Error())})
+		_ = json.NewEncoder(w).Encode(api.ErrorBody{Error: oneLine(err.Error()), Code: api.CodeFor(status)})
 		return
 	}
 	if v == nil {
@@ -170,15 +166,7 @@ func oneLine(s string) string {
 }
 
 // AgentStatus is `pgtui agent status`.
-type AgentStatus struct {
-	PID      int      `json:"pid"`
-	Home     string   `json:"home"`
-	Etcd     []string `json:"etcd"`
-	DNS      string   `json:"dns"`
-	Clusters int      `json:"clusters"`
-	Machines int      `json:"machines"`
-	Running  int      `json:"running"`
-}
+type AgentStatus = api.AgentStatus
 
 func (a *Agent) agentStatus() AgentStatus {
 	a.mu.Lock()

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pgtui/pgtui/internal/etcdtls"
 	"github.com/pgtui/pgtui/nodeimage"
 	"github.com/pgtui/pgtui/nodeimage/checks"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
@@ -115,6 +116,7 @@ func addCheckFlags(cmd *cobra.Command, th *checks.Thresholds, every *time.Durati
 func newNodeSwitchover() *cobra.Command {
 	var (
 		endpoints []string
+		tlsFiles  etcdtls.Files
 		clusterN  string
 		target    string
 		force     bool
@@ -124,7 +126,11 @@ func newNodeSwitchover() *cobra.Command {
 		Short: "Ask the sentinel for a planned switchover",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cli, err := nodeimage.NewEtcdClient(endpoints)
+			tlsCfg, err := etcdtls.ClientConfig(tlsFiles)
+			if err != nil {
+				return err
+			}
+			cli, err := nodeimage.NewEtcdClientTLS(endpoints, tlsCfg)
 			if err != nil {
 				return err
 			}
@@ -133,6 +139,9 @@ func newNodeSwitchover() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringSliceVar(&endpoints, "etcd-endpoints", []string{"http://127.0.0.1:2379"}, "etcd endpoints")
+	cmd.Flags().StringVar(&tlsFiles.CACert, "etcd-cacert", "", "CA certificate (PEM) of an etcd over TLS")
+	cmd.Flags().StringVar(&tlsFiles.Cert, "etcd-cert", "", "client certificate (PEM) for etcd")
+	cmd.Flags().StringVar(&tlsFiles.Key, "etcd-key", "", "key (PEM) of --etcd-cert")
 	cmd.Flags().StringVar(&clusterN, "cluster", "", "cluster name")
 	cmd.Flags().StringVar(&target, "to", "", "member to promote (default: the best replica)")
 	cmd.Flags().BoolVar(&force, "force", false, "allow a replica beyond max lag")
