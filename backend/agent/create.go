@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -91,6 +92,10 @@ func (a *Agent) place(req backend.CreateRequest, rf *RestoreFrom) (*backend.Cred
 	if err := writeSecrets(a.cfg.Home, req.Name, sec, extra); err != nil {
 		return nil, err
 	}
+	if err := ensureCA(a.cfg.Home, req.Name); err != nil {
+		_ = os.RemoveAll(filepath.Dir(secretsPath(a.cfg.Home, req.Name)))
+		return nil, err
+	}
 	bk := defaultBackup()
 	bk.RestoreFrom = rf
 	c := &Cluster{Name: req.Name, Org: orDefault(req.Org, "personal"), Region: req.Region, VMSize: req.VMSize,
@@ -111,7 +116,9 @@ func (a *Agent) place(req backend.CreateRequest, rf *RestoreFrom) (*backend.Cred
 	}
 	return &backend.Credentials{Username: "postgres", Password: sec.SuperuserPassword, Hostname: c.Name + ".internal",
 		ProxyPort: 5432, PGPort: 5433,
-		LocalURL: fmt.Sprintf("postgres://postgres:%s@%s/postgres", sec.SuperuserPassword, net.JoinHostPort(c.Machines[0].IP, "5432"))}, nil
+		LocalURL: (&url.URL{Scheme: "postgres", User: url.UserPassword("postgres", sec.SuperuserPassword),
+			Host: net.JoinHostPort(c.Machines[0].IP, "5432"), Path: "/postgres", RawQuery: tlsQuery(a.cfg.Home, c.Name).Encode()}).String(),
+		CAFile: caPath(a.cfg.Home, c.Name)}, nil
 }
 
 // addMachine allocates a machine with a new volume; a.mu is held.
