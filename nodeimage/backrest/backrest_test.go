@@ -149,6 +149,7 @@ func queryInt(ctx context.Context, t *testing.T, inst *pg.Instance, sql string) 
 // archive_command; info lists the backup; a restore into a non-empty
 // directory is refused.
 func TestPointInTime(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	e := newEnv(t)
@@ -246,6 +247,7 @@ func TestPointInTime(t *testing.T) {
 // older one and the WAL only it needed; the newest backup and the WAL
 // from its start on (the restorable window) stay.
 func TestRetention(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	e := newEnv(t)

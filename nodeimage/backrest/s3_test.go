@@ -81,6 +81,7 @@ func s3Server(t *testing.T, dir, bucket string) (string, string) {
 // TestS3Repository: archiving, a backup, info and a restore with the
 // repository in an S3 bucket (gofakes3 over HTTPS, path-style).
 func TestS3Repository(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	e := newEnv(t)
