@@ -73,7 +73,7 @@ fuzz:
 # direct vs HAProxy, tunnel, check cost, cockpit, a short soak, pgtui
 # beside Patroni and pg_auto_failover) and writes what they print to
 # docs/BENCHMARKS.md. BENCHES picks some of them.
-BENCHES ?= failover,create,proxy,tunnel,checks,cockpit,soak,peers
+BENCHES ?= failover,create,proxy,tunnel,checks,cockpit,soak,peers,backup
 BENCH_SOAK_SECONDS ?= 120
 bench: deps bench-deps build
 	SOAK_SECONDS=$(BENCH_SOAK_SECONDS) $(GO) run ./internal/bench/all -run $(BENCHES) -out docs/BENCHMARKS.md

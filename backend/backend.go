@@ -146,6 +146,11 @@ type ClusterStatus struct {
 	Machines       []MachineStatus `json:"machines"`
 	// Platform: see ClusterSummary; "" is local.
 	Platform string `json:"platform,omitempty"`
+	// Backup is the leader's backup line ("backup: last backup 3h ago,
+	// WAL archived 2s ago"); BackupCritical while archiving fails or the
+	// newest backup is too old. Empty without backups.
+	Backup         string `json:"backup,omitempty"`
+	BackupCritical bool   `json:"backup_critical,omitempty"`
 }
 
 // Deployment is the deployment status block.

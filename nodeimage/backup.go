@@ -8,10 +8,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/pgtui/pgtui/nodeimage/backrest"
+	"github.com/pgtui/pgtui/nodeimage/checks"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
 	"github.com/pgtui/pgtui/nodeimage/keeper"
 	"github.com/pgtui/pgtui/nodeimage/nodeapi"
@@ -25,6 +29,11 @@ type BackupConfig struct {
 	// Restore, when set, bootstraps a new cluster from another cluster's
 	// repository instead of initdb.
 	Restore *RestoreConfig
+	// MaxAge: the pg check turns critical when the newest backup is older
+	// (0: never). ArchiveGrace: ... when archiving has failed this long
+	// (default 30s: a failure right at bootstrap, before the stanza
+	// exists, is retried and passes).
+	MaxAge, ArchiveGrace time.Duration
 }
 
 // RestoreConfig names the backup a new cluster starts from.
@@ -45,6 +54,64 @@ type backups struct {
 	mu        sync.Mutex
 	stanzaFor int64 // generation under which the stanza was last created
 	lastErr   string
+	// The newest backup, read from the repository at most every
+	// infoEvery (pgbackrest info costs a process and the repository's
+	// reads) and after each backup.
+	lastBackup time.Time
+	infoErr    string
+	infoAt     time.Time
+	maxAge     time.Duration
+	grace      time.Duration
+}
+
+const infoEvery = time.Minute
+
+// facts are the pg check's backup line and the backup metrics on the
+// leader; nil on other roles.
+func (b *backups) facts(ctx context.Context) *checks.BackupFacts {
+	if b.kp.Info().Role != cluster.RoleLeader {
+		return nil
+	}
+	b.mu.Lock()
+	stale := time.Since(b.infoAt) > infoEvery
+	b.mu.Unlock()
+	if stale {
+		b.refreshInfo(ctx)
+	}
+	f := &checks.BackupFacts{MaxAge: b.maxAge, Grace: b.grace}
+	b.mu.Lock()
+	f.LastBackup, f.InfoErr = b.lastBackup, b.infoErr
+	b.mu.Unlock()
+	a, started, err := b.archiverStarted(ctx)
+	if err != nil {
+		return f
+	}
+	f.LastArchived, f.LastFailed, f.FailedWAL, f.Started = a.LastArchived, a.LastFailed, a.LastFailedWAL, started
+	return f
+}
+
+func (b *backups) refreshInfo(ctx context.Context) {
+	ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	info, err := b.br.Info(ictx)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.infoAt = time.Now()
+	if err != nil {
+		b.infoErr = firstLine(err.Error())
+		return
+	}
+	b.infoErr = ""
+	if n, ok := info.Newest(); ok {
+		b.lastBackup = n.Stop
+	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 // backupSetup validates the backup settings and writes the node's
@@ -149,20 +216,31 @@ func (b *backups) ready() error {
 	return nil
 }
 
-// Archiver is pg_stat_archiver on the node.
-type Archiver = nodeapi.Archiver
+// archiverRow is pg_stat_archiver and when postgres started.
+type archiverRow struct {
+	nodeapi.Archiver
+	started time.Time
+}
 
-func (b *backups) archiver(ctx context.Context) (*Archiver, error) {
+func (b *backups) archiverStarted(ctx context.Context) (*nodeapi.Archiver, time.Time, error) {
+	a, err := b.archiver(ctx)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return &a.Archiver, a.started, nil
+}
+
+func (b *backups) archiver(ctx context.Context) (*archiverRow, error) {
 	conn, err := b.inst.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close(context.Background())
-	var a Archiver
+	var a archiverRow
 	var lastOK, lastFail *time.Time
 	err = conn.QueryRow(ctx, `SELECT archived_count, coalesce(last_archived_wal, ''), last_archived_time,
-		failed_count, coalesce(last_failed_wal, ''), last_failed_time, pg_is_in_recovery() FROM pg_stat_archiver`).
-		Scan(&a.ArchivedCount, &a.LastArchivedWAL, &lastOK, &a.FailedCount, &a.LastFailedWAL, &lastFail, &a.InRecovery)
+		failed_count, coalesce(last_failed_wal, ''), last_failed_time, pg_is_in_recovery(), pg_postmaster_start_time() FROM pg_stat_archiver`).
+		Scan(&a.ArchivedCount, &a.LastArchivedWAL, &lastOK, &a.FailedCount, &a.LastFailedWAL, &lastFail, &a.InRecovery, &a.started)
 	if err != nil {
 		return nil, fmt.Errorf("pg_stat_archiver: %w", err)
 	}
@@ -192,7 +270,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 func (b *backups) handleInfo(w http.ResponseWriter, r *http.Request) {
 	out := nodeapi.BackupInfo{Stanza: b.br.Stanza()}
 	if a, err := b.archiver(r.Context()); err == nil {
-		out.Archiver = a
+		out.Archiver = &a.Archiver
 	}
 	info, err := b.br.Info(r.Context())
 	if err != nil {
@@ -245,6 +323,7 @@ func (b *backups) handleBackup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.log.Info("backup done", "type", typ, "label", label)
+	b.refreshInfo(r.Context())
 	send(nodeapi.BackupEvent{Done: true, Percent: 100, Label: label})
 }
 
@@ -270,4 +349,36 @@ func (b *backups) handleExpire(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "expired"})
+}
+
+// backupCollector exports the leader's backup times: the newest backup's
+// end and how long ago WAL was last archived.
+type backupCollector struct {
+	src           checks.BackupSource
+	timeout       time.Duration
+	last, archLag *prometheus.Desc
+}
+
+func newBackupCollector(src checks.BackupSource, timeout time.Duration) *backupCollector {
+	return &backupCollector{src: src, timeout: timeout,
+		last:    prometheus.NewDesc("pgtui_backup_last_success_timestamp_seconds", "When the newest backup in the repository finished (unix time; leader only).", nil, nil),
+		archLag: prometheus.NewDesc("pgtui_wal_archive_lag_seconds", "Seconds since a WAL segment was last archived (leader only).", nil, nil),
+	}
+}
+
+func (c *backupCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.last; ch <- c.archLag }
+
+func (c *backupCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	f := c.src(ctx)
+	if f == nil {
+		return
+	}
+	if !f.LastBackup.IsZero() {
+		ch <- prometheus.MustNewConstMetric(c.last, prometheus.GaugeValue, float64(f.LastBackup.Unix()))
+	}
+	if !f.LastArchived.IsZero() {
+		ch <- prometheus.MustNewConstMetric(c.archLag, prometheus.GaugeValue, time.Since(f.LastArchived).Seconds())
+	}
 }

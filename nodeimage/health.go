@@ -19,14 +19,15 @@ import (
 
 // newChecksRunner evaluates the vm, pg and role checks every
 // Timing.Checks, and at once when the keeper's view of postgres changes.
-func newChecksRunner(cfg Config, pgc checks.Connector, kp *keeper.Keeper, log *slog.Logger) (*checks.Runner, error) {
+func newChecksRunner(cfg Config, pgc checks.Connector, kp *keeper.Keeper, backup checks.BackupSource, log *slog.Logger) (*checks.Runner, error) {
 	volume, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("checks: data dir %s: %w", cfg.DataDir, err)
 	}
 	src := checks.Sources{DataDir: volume, PG: pgc, Thresholds: cfg.CheckThresholds,
 		Role:     func() cluster.Role { return kp.Info().Role },
-		ReadOnly: func() (string, bool) { i := kp.Info(); return i.ReadOnlyReason, i.ReadOnlyByHand }}
+		ReadOnly: func() (string, bool) { i := kp.Info(); return i.ReadOnlyReason, i.ReadOnlyByHand },
+		Backup:   backup}
 	return checks.NewRunner(checks.RunnerConfig{
 		Evaluate: src.Evaluate,
 		Interval: cfg.Timing.Checks,

@@ -23,6 +23,8 @@ type MetricsSources struct {
 	PG    checks.Connector    // the local postgres
 	Info  func() cluster.Info // the keeper's view of this member
 	Proxy func() proxy.Stats
+	// Backup, when set, exports the leader's backup and archiving times.
+	Backup checks.BackupSource
 	// Timeout bounds all postgres queries of one scrape (default 2s).
 	Timeout time.Duration
 	Log     *slog.Logger
@@ -39,6 +41,9 @@ func NewMetricsHandler(src MetricsSources) http.Handler {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(newCollector(src))
+	if src.Backup != nil {
+		reg.MustRegister(newBackupCollector(src.Backup, src.Timeout))
+	}
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(src.Log.Handler(), slog.LevelWarn),
 		ErrorHandling: promhttp.ContinueOnError,

@@ -235,11 +235,19 @@ func Run(ctx context.Context, cfg Config) error {
 	})
 	var bk *backups
 	if br != nil {
-		bk = &backups{br: br, inst: inst, kp: kp, log: log.With("proc", "backup")}
+		grace := cfg.Backup.ArchiveGrace
+		if grace <= 0 {
+			grace = 30 * time.Second
+		}
+		bk = &backups{br: br, inst: inst, kp: kp, log: log.With("proc", "backup"), maxAge: cfg.Backup.MaxAge, grace: grace}
 	}
 	sn := &sentinel.Sentinel{Name: cfg.Name, Store: st, Options: cfg.Options, Timing: cfg.Timing.Sentinel,
 		TTL: cfg.Timing.LeaseTTL, Interval: cfg.Timing.Interval, Log: log}
-	runner, err := newChecksRunner(cfg, inst, kp, log)
+	var backupSrc checks.BackupSource
+	if bk != nil {
+		backupSrc = bk.facts
+	}
+	runner, err := newChecksRunner(cfg, inst, kp, backupSrc, log)
 	if err != nil {
 		return err
 	}
@@ -247,7 +255,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	metrics, err := listenMetrics(cfg, MetricsSources{PG: inst, Info: kp.Info, Proxy: px.Stats, Log: log.With("proc", "exporter")})
+	msrc := MetricsSources{PG: inst, Info: kp.Info, Proxy: px.Stats, Log: log.With("proc", "exporter")}
+	if bk != nil {
+		msrc.Backup = bk.facts
+	}
+	metrics, err := listenMetrics(cfg, msrc)
 	if err != nil {
 		_ = health.Close()
 		return err

@@ -24,6 +24,7 @@ var commands = []command{
 	{name: "metrics", route: views.RouteMetrics},
 	{name: "users", route: views.RouteUsers},
 	{name: "dbs", route: views.RouteDBs},
+	{name: "backups", route: views.RouteBackups},
 	{name: "create", route: views.RouteCreate},
 	{name: "timeline", route: views.RouteTimeline},
 	{name: "config", route: views.RouteConfig},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pgtui/pgtui/views"
 	"github.com/pgtui/pgtui/views/apps"
+	"github.com/pgtui/pgtui/views/backups"
 	"github.com/pgtui/pgtui/views/checks"
 	"github.com/pgtui/pgtui/views/clusters"
 	"github.com/pgtui/pgtui/views/config"
@@ -35,6 +36,7 @@ func registry() map[views.Route]route {
 		views.RouteStatus:   {build: func(c views.Common, a views.Args) views.Pane { return status.New(c, a) }, needCluster: true},
 		views.RouteUsers:    {build: func(c views.Common, a views.Args) views.Pane { return users.New(c, a) }, needCluster: true},
 		views.RouteDBs:      {build: func(c views.Common, a views.Args) views.Pane { return dbs.New(c, a) }, needCluster: true},
+		views.RouteBackups:  {build: func(c views.Common, a views.Args) views.Pane { return backups.New(c, a) }, needCluster: true},
 		views.RouteTimeline: {build: func(c views.Common, a views.Args) views.Pane { return timeline.New(c, a) }, needCluster: true},
 		views.RouteChecks:   {build: func(c views.Common, a views.Args) views.Pane { return checks.New(c, a) }, needCluster: true},
 		views.RouteLogs:     {build: func(c views.Common, a views.Args) views.Pane { return logs.New(c, a) }, needCluster: true},

@@ -22,6 +22,7 @@ const (
 	RouteClusters Route = "clusters"
 	RouteStatus   Route = "status"
 	RouteUsers    Route = "users"
+	RouteBackups  Route = "backups"
 	RouteDBs      Route = "dbs"
 	RouteCreate   Route = "create"
 	RouteTimeline Route = "timeline"

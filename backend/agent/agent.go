@@ -35,7 +35,10 @@ type Config struct {
 	IPBase int
 	// BackupTick: how often the backup schedule is looked at (default 1m).
 	BackupTick time.Duration
-	Log        *slog.Logger
+	// BackupArchiveGrace: how long WAL archiving may fail before the pg
+	// check turns critical (default: the node's, 30s).
+	BackupArchiveGrace time.Duration
+	Log                *slog.Logger
 }
 
 // Paths under the home directory.

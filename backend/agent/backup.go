@@ -81,7 +81,11 @@ func (a *Agent) backupArgs(c *Cluster) []string {
 	if b == nil {
 		return nil
 	}
-	args := []string{"--backup-repo", repoPath(a.cfg.Home, c), "--backup-retention-full", strconv.Itoa(b.RetentionFull)}
+	args := []string{"--backup-repo", repoPath(a.cfg.Home, c), "--backup-retention-full", strconv.Itoa(b.RetentionFull),
+		"--backup-max-age", (2 * min(b.FullEvery, b.DiffEvery)).String()}
+	if a.cfg.BackupArchiveGrace > 0 {
+		args = append(args, "--backup-archive-grace", a.cfg.BackupArchiveGrace.String())
+	}
 	args = append(args, s3Args("backup", b.S3)...)
 	if rf := b.RestoreFrom; rf != nil && !c.Deployed {
 		args = append(args, "--restore-from", rf.Cluster, "--restore-repo", rf.Repo)

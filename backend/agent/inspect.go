@@ -103,6 +103,9 @@ func (a *Agent) inspect(ctx context.Context, name string) (*backend.ClusterStatu
 		}
 	}
 	sort.Slice(out.Machines, func(i, j int) bool { return out.Machines[i].Created.Before(out.Machines[j].Created) })
+	if line, ok := nodeclient.BackupLine(checksOf[out.Leader]); line != "" {
+		out.Backup, out.BackupCritical = line, !ok
+	}
 	hastate.Deployment(out, len(c.Machines), placed, healthy)
 	return out, serving, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/agent"
 )
 
 func requirePgBackRest(t *testing.T) {
@@ -344,4 +345,85 @@ func TestPlatformBackupAcrossFailover(t *testing.T) {
 	if missing > 0 {
 		t.Fatalf("%d of %d acknowledged rows missing from the latest restore", missing, len(want))
 	}
+}
+
+// TestPlatformBackupHealth: status and the pg check carry the backup
+// line and the leader exports the backup metrics; an unreachable
+// repository turns the line critical with its reason while the cluster
+// keeps taking writes, and it passes again once the repository is back.
+func TestPlatformBackupHealth(t *testing.T) {
+	requirePgBackRest(t)
+	p := startPlatformWith(t, func(c *agent.Config) { c.BackupArchiveGrace = 2 * time.Second })
+	creds, _ := create(t, p.c, "bk-health", 1)
+	url := creds.LocalURL
+	backupNow(t, p.c, "bk-health", "full")
+	execSQL(t, url, `CREATE TABLE h (id serial PRIMARY KEY)`)
+	waitBackupLine(t, p.c, "bk-health", false, "last backup ")
+	st, err := p.c.Status(tctx(t, 20*time.Second), "bk-health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics := get(t, "http://"+st.Machines[0].PrivateIP+":9187/metrics")
+	for _, m := range []string{"pgtui_backup_last_success_timestamp_seconds ", "pgtui_wal_archive_lag_seconds "} {
+		if !strings.Contains(metrics, m) {
+			t.Errorf("metrics lack %s", m)
+		}
+	}
+
+	// The repository becomes unreachable to the nodes (as a lost mount
+	// would); writes go on.
+	repo := filepath.Join(p.home, "backups", "bk-health")
+	if err := os.Chmod(repo, 0); err != nil {
+		t.Fatal(err)
+	}
+	writes := 0
+	writeAndSwitch := func() {
+		execSQL(t, url, `INSERT INTO h DEFAULT VALUES; SELECT pg_switch_wal()`)
+		writes++
+	}
+	line := waitBackupLineWhile(t, p.c, "bk-health", true, "WAL archiving failing", writeAndSwitch)
+	t.Logf("critical after %d writes: %s", writes, line)
+	if err := os.Chmod(repo, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	waitBackupLineWhile(t, p.c, "bk-health", false, "WAL archived", writeAndSwitch)
+	if got := query(t, url, `SELECT count(*)::text FROM h`); got != fmt.Sprint(writes) {
+		t.Errorf("%s rows, want the %d written while the repository was away", got, writes)
+	}
+}
+
+func startPlatformWith(t *testing.T, tweak func(*agent.Config)) *platform {
+	t.Helper()
+	p := startPlatform(t)
+	p.shutdown()
+	p.tweak = tweak
+	p.start()
+	return p
+}
+
+func waitBackupLine(t *testing.T, b backend.Backend, name string, critical bool, want string) string {
+	t.Helper()
+	return waitBackupLineWhile(t, b, name, critical, want, nil)
+}
+
+// waitBackupLineWhile polls status until its backup line has the state
+// and text wanted, calling each (if set) between polls.
+func waitBackupLineWhile(t *testing.T, b backend.Backend, name string, critical bool, want string, each func()) string {
+	t.Helper()
+	var last string
+	waitSQL(t, fmt.Sprintf("backup line %q (critical %v)", want, critical), func(ctx context.Context) error {
+		if each != nil {
+			each()
+		}
+		st, err := b.Status(ctx, name)
+		if err != nil {
+			return err
+		}
+		last = st.Backup
+		if st.BackupCritical != critical || !strings.Contains(st.Backup, want) {
+			return fmt.Errorf("backup line %q, critical %v", st.Backup, st.BackupCritical)
+		}
+		return nil
+	})
+	return last
 }

@@ -38,6 +38,8 @@ type platform struct {
 	stop   context.CancelFunc
 	done   chan error
 	c      *local.Client
+	// tweak, when set, adjusts the agent's configuration before each start.
+	tweak func(*agent.Config)
 }
 
 func startPlatform(t *testing.T) *platform {
@@ -70,8 +72,12 @@ func startPlatform(t *testing.T) *platform {
 func (p *platform) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	p.stop, p.done = cancel, make(chan error, 1)
+	cfg := agent.Config{Home: p.home, Bin: binPath, IPBase: p.ipBase}
+	if p.tweak != nil {
+		p.tweak(&cfg)
+	}
 	go func() {
-		p.done <- agent.Run(ctx, agent.Config{Home: p.home, Bin: binPath, IPBase: p.ipBase})
+		p.done <- agent.Run(ctx, cfg)
 	}()
 	p.c = local.New(p.home)
 	deadline := time.Now().Add(30 * time.Second)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"syscall"
 	"time"
 
@@ -141,8 +142,42 @@ func CountChecks(cs []backend.Check) (backend.Checks, bool) {
 		case checks.Critical:
 			n.Critical++
 		}
+		if c.Name == "pg" && onlyBackupFails(c.Output) {
+			passing[c.Name] = true
+		}
 	}
 	return n, passing["pg"] && passing["role"]
+}
+
+// onlyBackupFails: every failing line of the pg check is its backup line.
+// Failing backups make the check critical, yet postgres serves.
+func onlyBackupFails(out []string) bool {
+	failed := false
+	for _, l := range out {
+		if strings.HasPrefix(l, "[✗]") || strings.HasPrefix(l, "[!]") {
+			if !strings.Contains(l, "] backup: ") {
+				return false
+			}
+			failed = true
+		}
+	}
+	return failed
+}
+
+// BackupLine is the leader's backup line from its pg check, without its
+// mark ("" when there is none).
+func BackupLine(cs []backend.Check) (string, bool) {
+	for _, c := range cs {
+		if c.Name != "pg" {
+			continue
+		}
+		for _, l := range c.Output {
+			if i := strings.Index(l, "] backup: "); i >= 0 {
+				return l[i+2:], strings.HasPrefix(l, "[✓]")
+			}
+		}
+	}
+	return "", false
 }
 
 // Connections is what the pg check counted, -1 when it counted nothing

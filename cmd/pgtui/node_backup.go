@@ -42,6 +42,7 @@ func (s *s3Flags) config(key, secret string) *backrest.S3 {
 type nodeBackupFlags struct {
 	repo          string
 	retentionFull int
+	maxAge, grace time.Duration
 	s3            s3Flags
 
 	restoreFrom, restoreRepo, restoreTime, restoreBackup string
@@ -53,6 +54,8 @@ func (b *nodeBackupFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&b.repo, "backup-repo", "", "archive WAL and keep backups with pgBackRest in this repository directory (the path in the bucket with --backup-s3-*); cipher passphrase in "+envBackupCipher)
 	f.IntVar(&b.retentionFull, "backup-retention-full", 2, "full backups to keep (with the WAL they need)")
+	f.DurationVar(&b.maxAge, "backup-max-age", 0, "the pg check turns critical when the newest backup is older (0: never)")
+	f.DurationVar(&b.grace, "backup-archive-grace", 30*time.Second, "the pg check turns critical when WAL archiving has failed this long")
 	b.s3.add(cmd, "backup", "the backup repository")
 	f.StringVar(&b.restoreFrom, "restore-from", "", "bootstrap from this cluster's backups instead of initdb (its cipher passphrase in "+envRestoreCipher+")")
 	f.StringVar(&b.restoreRepo, "restore-repo", "", "repository of --restore-from")
@@ -77,7 +80,7 @@ func (b *nodeBackupFlags) config(secretsFile string) (*nodeimage.BackupConfig, e
 		return nil, fmt.Errorf("--backup-repo needs the repository's cipher passphrase in %s (or the secrets file)", envBackupCipher)
 	}
 	bc := &nodeimage.BackupConfig{Repo: backrest.Repo{Path: b.repo, CipherPass: get(envBackupCipher), RetentionFull: b.retentionFull,
-		S3: b.s3.config(get(envBackupS3Key), get(envBackupS3Sec))}}
+		S3: b.s3.config(get(envBackupS3Key), get(envBackupS3Sec))}, MaxAge: b.maxAge, ArchiveGrace: b.grace}
 	if b.restoreFrom == "" {
 		return bc, nil
 	}

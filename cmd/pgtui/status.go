@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pgtui/pgtui/backend"
@@ -66,6 +67,10 @@ func printStatus(w io.Writer, st *backend.ClusterStatus) error {
 	}
 	if st.ReadOnly {
 		rows = append(rows, [2]string{"Mode", "read-only, " + st.ReadOnlyReason})
+	}
+	if st.Backup != "" {
+		// "last backup 3h ago, WAL archived 2s ago", from the leader's pg check.
+		rows = append(rows, [2]string{"Backup", strings.TrimPrefix(st.Backup, "backup: ")})
 	}
 	err := render.VerticalTable(w, "", rows)
 	if err != nil {

@@ -149,6 +149,7 @@ func queryInt(ctx context.Context, t *testing.T, inst *pg.Instance, sql string) 
 // archive_command; info lists the backup; a restore into a non-empty
 // directory is refused.
 func TestPointInTime(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	e := newEnv(t)
@@ -239,5 +240,40 @@ func TestPointInTime(t *testing.T) {
 	must(t, "read auto.conf", err)
 	if strings.Contains(string(auto), "recovery_target") || strings.Contains(string(auto), "restore_command") {
 		t.Fatalf("recovery settings left:\n%s", auto)
+	}
+}
+
+// TestRetention: with one full backup kept, a new full backup expires the
+// older one and the WAL only it needed; the newest backup and the WAL
+// from its start on (the restorable window) stay.
+func TestRetention(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	e := newEnv(t)
+	src := e.instance(t, "ret")
+	br := e.backrest(t, "ret", src, backrest.Repo{Path: filepath.Join(e.root, "repo"), CipherPass: "retention-pass", RetentionFull: 1})
+	must(t, "initdb", src.Initdb(ctx))
+	_, err := src.WriteConf(pg.Settings{Params: archiveParams(br)})
+	must(t, "write conf", err)
+	must(t, "start", src.Start(ctx))
+	must(t, "stanza-create", br.StanzaCreate(ctx))
+	first, err := br.Backup(ctx, backrest.Full, nil)
+	must(t, "first backup", err)
+	for i := 0; i < 3; i++ {
+		exec1(ctx, t, src, "CREATE TABLE IF NOT EXISTS r (v int); INSERT INTO r VALUES (1); SELECT pg_switch_wal()")
+	}
+	must(t, "check", br.Check(ctx))
+	before, err := br.Info(ctx)
+	must(t, "info", err)
+	second, err := br.Backup(ctx, backrest.Full, nil) // expires beyond the retention at its end
+	must(t, "second backup", err)
+	info, err := br.Info(ctx)
+	must(t, "info", err)
+	if len(info.Backups) != 1 || info.Backups[0].Label != second {
+		t.Fatalf("backups after the second full: %+v, want only %s (not %s)", info.Backups, second, first)
+	}
+	if info.WALMin <= before.WALMin || info.WALMin > info.Backups[0].WALStart {
+		t.Fatalf("archived WAL from %s (before: %s), want the old WAL gone but everything from %s kept", info.WALMin, before.WALMin, info.Backups[0].WALStart)
 	}
 }

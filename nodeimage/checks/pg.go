@@ -79,7 +79,7 @@ func QueryPG(ctx context.Context, c Connector) (PGFacts, error) {
 // PG is the `pg` check. On the leader: "replication: currently leader";
 // on a replica: "leader check: connected" and "replication lag: 246µs";
 // on both: "connections: 37 used, 3 reserved, 100 max". err is QueryPG's.
-func PG(f PGFacts, err error, th Thresholds) Check {
+func PG(f PGFacts, err error, th Thresholds, extra ...result) Check {
 	th = th.withDefaults()
 	if err != nil {
 		return build("pg", []result{fail(Critical, "postgres: not answering (%s)", shortCause(err))})
@@ -105,6 +105,7 @@ func PG(f PGFacts, err error, th Thresholds) Check {
 		rs = append(rs, formatLag(f.Lag, th.MaxLag))
 	}
 	rs = append(rs, formatConnections(f.Used, f.Reserved, f.Max))
+	rs = append(rs, extra...)
 	c := build("pg", rs)
 	c.Connections = &f.Used
 	return c

@@ -22,6 +22,8 @@ type Sources struct {
 	Thresholds Thresholds
 	// Timeout bounds the postgres query (default 2s).
 	Timeout time.Duration
+	// Backup, when set, adds the backup line to the leader's pg check.
+	Backup BackupSource
 }
 
 // Evaluate computes the vm, pg and role checks, in that order.
@@ -44,7 +46,13 @@ func (s Sources) Evaluate(ctx context.Context) []Check {
 	if s.ReadOnly != nil && role == cluster.RoleLeader {
 		f.ReadOnlyReason, f.ReadOnlyByHand = s.ReadOnly()
 	}
-	return []Check{VM(host, s.DataDir, s.Thresholds), PG(f, err, s.Thresholds), Role(role)}
+	var extra []result
+	if s.Backup != nil && err == nil && !f.InRecovery {
+		if bf := s.Backup(qctx); bf != nil {
+			extra = append(extra, BackupLine(*bf, time.Now()))
+		}
+	}
+	return []Check{VM(host, s.DataDir, s.Thresholds), PG(f, err, s.Thresholds, extra...), Role(role)}
 }
 
 // DefaultPoll is how often the runner calls Watch unless told otherwise.
