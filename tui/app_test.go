@@ -275,8 +275,8 @@ func TestHelpListsEveryEnabledBinding(t *testing.T) {
 			}
 		}
 	}
-	if enabled != 24 || disabled != 1 {
-		t.Fatalf("%d enabled, %d disabled bindings; want 24 (with / filter) and 1 (start machine on a running one)", enabled, disabled)
+	if enabled != 26 || disabled != 1 {
+		t.Fatalf("%d enabled, %d disabled bindings; want 26 (with / filter, enter and o) and 1 (start machine on a running one)", enabled, disabled)
 	}
 	press(m, "esc")
 	if m.helpOn || m.top().route != views.RouteStatus {
@@ -385,7 +385,7 @@ func TestTitleKeepsTheCurrentPane(t *testing.T) {
 
 func TestPaletteCompletions(t *testing.T) {
 	for typed, want := range map[string]string{
-		"": strings.Join(commandNames(), " "), "me": "metrics", ":c": "clusters checks create",
+		"": strings.Join(commandNames(), " "), "me": "metrics", ":c": "clusters checks create config",
 		"status orders-db": strings.Join(commandNames(), " "), "zz": strings.Join(commandNames(), " "),
 	} {
 		if got := strings.Join(completions(typed), " "); got != want {

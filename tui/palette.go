@@ -26,6 +26,8 @@ var commands = []command{
 	{name: "dbs", route: views.RouteDBs},
 	{name: "create", route: views.RouteCreate},
 	{name: "timeline", route: views.RouteTimeline},
+	{name: "config", route: views.RouteConfig},
+	{name: "apps", route: views.RouteApps},
 	{name: "quit", quit: true},
 }
 

@@ -4,10 +4,13 @@ import (
 	"fmt"
 
 	"github.com/pgtui/pgtui/views"
+	"github.com/pgtui/pgtui/views/apps"
 	"github.com/pgtui/pgtui/views/checks"
 	"github.com/pgtui/pgtui/views/clusters"
+	"github.com/pgtui/pgtui/views/config"
 	"github.com/pgtui/pgtui/views/dbs"
 	"github.com/pgtui/pgtui/views/logs"
+	"github.com/pgtui/pgtui/views/machine"
 	"github.com/pgtui/pgtui/views/metrics"
 	"github.com/pgtui/pgtui/views/status"
 	"github.com/pgtui/pgtui/views/timeline"
@@ -36,6 +39,9 @@ func registry() map[views.Route]route {
 		views.RouteChecks:   {build: func(c views.Common, a views.Args) views.Pane { return checks.New(c, a) }, needCluster: true},
 		views.RouteLogs:     {build: func(c views.Common, a views.Args) views.Pane { return logs.New(c, a) }, needCluster: true},
 		views.RouteMetrics:  {build: func(c views.Common, a views.Args) views.Pane { return metrics.New(c, a) }, needCluster: true},
+		views.RouteApps:     {build: func(c views.Common, a views.Args) views.Pane { return apps.New(c, a) }},
+		views.RouteConfig:   {build: func(c views.Common, a views.Args) views.Pane { return config.New(c, a) }, needCluster: true},
+		views.RouteMachine:  {build: func(c views.Common, a views.Args) views.Pane { return machine.New(c, a) }, needCluster: true},
 	}
 }
 

@@ -28,11 +28,15 @@ const (
 	RouteChecks   Route = "checks"
 	RouteLogs     Route = "logs"
 	RouteMetrics  Route = "metrics"
+	RouteMachine  Route = "machine"
+	RouteConfig   Route = "config"
+	RouteApps     Route = "apps"
 )
 
 // Args are what a pane is opened on.
 type Args struct {
 	Cluster string
+	Machine string // the machine pane's machine
 }
 
 // Common is what every pane gets from the shell. PaneID is unique per

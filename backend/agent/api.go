@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/api"
 )
 
 // maxBody bounds request bodies; the API is local but still validates.
@@ -25,6 +26,8 @@ func (a *Agent) routes() http.Handler {
 		})
 	}
 	mux.HandleFunc("POST /v1/clusters", a.handleCreate)
+	mux.HandleFunc("POST /v1/clusters/{name}/backups", a.handleCreateBackup)
+	mux.HandleFunc("POST /v1/clusters/{name}/restore", a.handleRestore)
 	mux.HandleFunc("GET /v1/clusters/{name}/logs", a.handleLogs)
 	mux.HandleFunc("GET /v1/clusters/{name}/metrics/stream", a.handleMetricsStream)
 	h("GET /v1/status", func(r *http.Request) (any, error) { return a.agentStatus(), nil })
@@ -53,6 +56,7 @@ func (a *Agent) routes() http.Handler {
 	})
 	a.sqlRoutes(h)
 	a.configRoutes(h)
+	a.backupRoutes(h)
 	a.metricsRoutes(h)
 	a.appRoutes(h)
 	a.tunnelRoutes(h)
@@ -80,6 +84,12 @@ func (a *Agent) handleCreate(w http.ResponseWriter, r *http.Request) {
 	events := make(chan backend.CreateEvent, 256)
 	a.wg.Add(1)
 	go func() { defer a.wg.Done(); a.create(req, events) }()
+	streamEvents(w, r, events)
+}
+
+// streamEvents writes a deployment's events as newline-delimited JSON
+// until they end or the client detaches (the deployment goes on).
+func streamEvents(w http.ResponseWriter, r *http.Request, events <-chan backend.CreateEvent) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	flusher, _ := w.(http.Flusher)
 	enc := json.NewEncoder(w)
@@ -124,11 +134,6 @@ func (e apiError) Unwrap() error { return e.err }
 
 func badRequest(err error) error { return apiError{http.StatusBadRequest, err} }
 
-// errorBody is how errors travel to the client.
-type errorBody struct {
-	Error string `json:"error"`
-}
-
 func reply(w http.ResponseWriter, v any, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	if err != nil {
@@ -146,7 +151,7 @@ func reply(w http.ResponseWriter, v any, err error) {
 			status = http.StatusGatewayTimeout
 		}
 		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(errorBody{Error: oneLine(err.Error())})
+		_ = json.NewEncoder(w).Encode(api.ErrorBody{Error: oneLine(err.Error()), Code: api.CodeFor(status)})
 		return
 	}
 	if v == nil {
@@ -161,15 +166,7 @@ func oneLine(s string) string {
 }
 
 // AgentStatus is `pgtui agent status`.
-type AgentStatus struct {
-	PID      int      `json:"pid"`
-	Home     string   `json:"home"`
-	Etcd     []string `json:"etcd"`
-	DNS      string   `json:"dns"`
-	Clusters int      `json:"clusters"`
-	Machines int      `json:"machines"`
-	Running  int      `json:"running"`
-}
+type AgentStatus = api.AgentStatus
 
 func (a *Agent) agentStatus() AgentStatus {
 	a.mu.Lock()

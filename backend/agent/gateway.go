@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/api"
 	"github.com/pgtui/pgtui/tunnel"
 )
 
@@ -82,30 +83,14 @@ func orgOf(c *Cluster) string { return orDefault(c.Org, "personal") }
 
 // NewPeer is the reply to a peer's creation: its config holds the private
 // key, which the agent does not keep.
-type NewPeer struct {
-	Peer   tunnel.Peer `json:"peer"`
-	Config string      `json:"config"` // wg-quick format
-}
+type NewPeer = api.NewPeer
 
 // PeerRequest creates a peer.
-type PeerRequest struct {
-	Name   string `json:"name"`
-	Org    string `json:"org"`
-	Region string `json:"region"`
-}
+type PeerRequest = api.PeerRequest
 
 // ConnectInfo is how the local user reaches a cluster as its superuser.
 // The API socket is the owner's only, as is the secrets file it reads.
-type ConnectInfo struct {
-	Cluster  string `json:"cluster"`
-	Org      string `json:"org"`
-	Host     string `json:"host"`
-	Port     int    `json:"port"`
-	User     string `json:"user"`
-	Password string `json:"password"`
-	Database string `json:"database"`
-	URL      string `json:"url"`
-}
+type ConnectInfo = api.ConnectInfo
 
 func (a *Agent) tunnelRoutes(h func(string, func(*http.Request) (any, error))) {
 	h("GET /v1/wireguard/peers", func(r *http.Request) (any, error) {

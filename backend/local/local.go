@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -21,7 +20,7 @@ import (
 	"time"
 
 	"github.com/pgtui/pgtui/backend"
-	"github.com/pgtui/pgtui/backend/agent"
+	"github.com/pgtui/pgtui/backend/api"
 )
 
 // Client talks to one agent.
@@ -49,7 +48,7 @@ func Home() string {
 
 // New returns a client for the agent of home, without starting it.
 func New(home string) *Client {
-	sock := agent.SocketPath(home)
+	sock := api.SocketPath(home)
 	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", sock)
@@ -58,8 +57,8 @@ func New(home string) *Client {
 }
 
 // Ping reports whether the agent answers.
-func (c *Client) Ping(ctx context.Context) (*agent.AgentStatus, error) {
-	var st agent.AgentStatus
+func (c *Client) Ping(ctx context.Context) (*api.AgentStatus, error) {
+	var st api.AgentStatus
 	if err := c.do(ctx, "GET", "/v1/status", nil, &st); err != nil {
 		return nil, err
 	}
@@ -101,12 +100,12 @@ func Ensure(ctx context.Context, home string) (*Client, error) {
 
 // checkSocketOwner refuses a socket that belongs to another user.
 func checkSocketOwner(home string) error {
-	fi, err := os.Stat(agent.SocketPath(home))
+	fi, err := os.Stat(api.SocketPath(home))
 	if err != nil {
 		return nil
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
-		return fmt.Errorf("agent socket %s belongs to uid %d: set PGTUI_HOME to a directory of your own", agent.SocketPath(home), st.Uid)
+		return fmt.Errorf("agent socket %s belongs to uid %d: set PGTUI_HOME to a directory of your own", api.SocketPath(home), st.Uid)
 	}
 	return nil
 }
@@ -187,13 +186,13 @@ func (c *Client) send(ctx context.Context, method, path string, in any) (*http.R
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("agent at %s: %w", agent.SocketPath(c.home), err)
+		return nil, fmt.Errorf("agent at %s: %w", api.SocketPath(c.home), err)
 	}
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()
-		var eb struct{ Error string }
+		var eb api.ErrorBody
 		if json.NewDecoder(resp.Body).Decode(&eb) == nil && eb.Error != "" {
-			return nil, errors.New(eb.Error)
+			return nil, api.FromReply(resp.StatusCode, eb)
 		}
 		return nil, fmt.Errorf("agent: %s %s: %s", method, path, resp.Status)
 	}

@@ -7,7 +7,10 @@ package local_test
 import (
 	"context"
 	"fmt"
+	"net"
+	neturl "net/url"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -203,7 +206,7 @@ func TestPlatformCreateAttachFailoverRestart(t *testing.T) {
 		}
 	}
 	// The printed password works through the proxy.
-	url := creds.LocalURL + "?sslmode=disable"
+	url := creds.LocalURL
 	if got := query(t, url, `SELECT current_user`); got != "postgres" {
 		t.Errorf("current_user = %q", got)
 	}
@@ -230,6 +233,7 @@ func TestPlatformCreateAttachFailoverRestart(t *testing.T) {
 	if got := query(t, env["DATABASE_URL"], `SELECT current_user || '@' || current_database()`); got != "web_app@web_app" {
 		t.Errorf("app connects as %s", got)
 	}
+	checkTLS(t, env["DATABASE_URL"])
 	if err := p.c.Detach(ctx, "pg-one", "web-app"); err != nil {
 		t.Fatal(err)
 	}
@@ -269,6 +273,9 @@ func TestPlatformCreateAttachFailoverRestart(t *testing.T) {
 	if got := query(t, url, `SELECT v::text FROM t`); got != "42" {
 		t.Errorf("row after failover: %s", got)
 	}
+	// The proxy forwards TLS to the new leader, whose certificate names
+	// the first machine's address too.
+	checkTLS(t, url)
 
 	// Agent stop and start: the cluster comes back with its data.
 	p.shutdown()
@@ -499,8 +506,9 @@ func TestPlatformReadOnlyAndSSL(t *testing.T) {
 	p := startPlatform(t)
 	creds, _ := create(t, p.c, "guarded", 1)
 	ctx := tctx(t, 2*time.Minute)
-	write := func(ctx context.Context, sslmode string) error {
-		conn, err := pgx.Connect(ctx, creds.LocalURL+"?sslmode="+sslmode)
+	plain := withSSLMode(t, creds.LocalURL, "disable")
+	write := func(ctx context.Context, url string) error {
+		conn, err := pgx.Connect(ctx, url)
 		if err != nil {
 			return err
 		}
@@ -508,14 +516,25 @@ func TestPlatformReadOnlyAndSSL(t *testing.T) {
 		_, err = conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS ro (v int); INSERT INTO ro VALUES (1)`)
 		return err
 	}
-	// TLS is on by default, through the proxy.
-	waitSQL(t, "write over TLS", func(ctx context.Context) error { return write(ctx, "require") })
-
-	// A threshold above the volume's free space turns the leader read-only.
+	// The printed URL verifies the server against the cluster's CA.
+	if !strings.Contains(creds.LocalURL, "sslmode=verify-full") || !strings.Contains(creds.LocalURL, "sslrootcert=") {
+		t.Errorf("create's URL %s does not verify the server", creds.LocalURL)
+	}
+	waitSQL(t, "write over TLS", func(ctx context.Context) error { return write(ctx, creds.LocalURL) })
+	checkTLS(t, creds.LocalURL)
+	// A client that offers no TLS matches no pg_hba line.
+	if err := write(ctx, plain); err == nil || !strings.Contains(err.Error(), "no pg_hba.conf entry") {
+		t.Errorf("plain connection while TLS is on: %v, want refused by pg_hba", err)
+	}
 	cfg, err := p.c.ClusterConfig(ctx, "guarded")
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !strings.HasPrefix(cfg.CA, "-----BEGIN CERTIFICATE-----") {
+		t.Errorf("config has no CA: %q", cfg.CA)
+	}
+
+	// A threshold above the volume's free space turns the leader read-only.
 	waitSQL(t, "free space reported", func(ctx context.Context) error {
 		if cfg, err = p.c.ClusterConfig(ctx, "guarded"); err == nil && cfg.FreePct == 0 {
 			return fmt.Errorf("no free space figure yet")
@@ -530,7 +549,7 @@ func TestPlatformReadOnlyAndSSL(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitSQL(t, "leader refuses writes", func(ctx context.Context) error {
-		err := write(ctx, "disable")
+		err := write(ctx, creds.LocalURL)
 		if err != nil && strings.Contains(err.Error(), "read-only transaction") {
 			return nil
 		}
@@ -547,20 +566,145 @@ func TestPlatformReadOnlyAndSSL(t *testing.T) {
 	if _, err := p.c.UpdateConfig(ctx, "guarded", backend.ConfigUpdate{ReadOnlyBelowPct: &off}); err != nil {
 		t.Fatal(err)
 	}
-	waitSQL(t, "leader accepts writes again", func(ctx context.Context) error { return write(ctx, "disable") })
+	waitSQL(t, "leader accepts writes again", func(ctx context.Context) error { return write(ctx, creds.LocalURL) })
 
-	// SSL off: a client that requires TLS is refused.
+	checkReadOnlyByHand(t, p.c, creds.LocalURL, write)
+
+	// SSL off: a client that requires TLS is refused, a plain one gets in.
 	no := false
 	if _, err := p.c.UpdateConfig(ctx, "guarded", backend.ConfigUpdate{SSL: &no}); err != nil {
 		t.Fatal(err)
 	}
 	waitSQL(t, "TLS refused", func(ctx context.Context) error {
-		if err := write(ctx, "require"); err == nil {
+		if err := write(ctx, creds.LocalURL); err == nil {
 			return fmt.Errorf("TLS still accepted")
 		}
 		return nil
 	})
-	if err := write(ctx, "disable"); err != nil {
+	if err := write(ctx, plain); err != nil {
 		t.Fatalf("plain connection after ssl off: %v", err)
 	}
+}
+
+// withSSLMode is url with its sslmode replaced and no root certificate.
+func withSSLMode(t *testing.T, raw, mode string) string {
+	t.Helper()
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Del("sslrootcert")
+	q.Set("sslmode", mode)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// checkTLS connects with pgx and with libpq (psql) on the URL exactly as
+// given and checks that the session is encrypted (pg_stat_ssl).
+func checkTLS(t *testing.T, url string) {
+	t.Helper()
+	const q = `SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()`
+	if got := query(t, url, q); got != "true" {
+		t.Errorf("pgx on %s: ssl = %s", url, got)
+	}
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Fatalf("psql is missing (make deps installs postgresql-client): %v", err)
+	}
+	out, err := exec.Command(psql, "-XAtc", q, url).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "true" {
+		t.Errorf("psql on %s: %v: %s", url, err, out)
+	}
+}
+
+// checkReadOnlyByHand: --read-only refuses writes, shows in status, the
+// pg check and pgtui_read_only, and ends a session that overrides
+// default_transaction_read_only and writes; --read-write undoes it.
+func checkReadOnlyByHand(t *testing.T, c *local.Client, url string, write func(context.Context, string) error) {
+	t.Helper()
+	ctx := tctx(t, 2*time.Minute)
+	// A session opened before, which will try to override the setting.
+	rogue, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rogue.Close(context.Background())
+	yes := true
+	if _, err := c.UpdateConfig(ctx, "guarded", backend.ConfigUpdate{ReadOnly: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	waitSQL(t, "read-only by hand refuses writes", func(ctx context.Context) error {
+		err := write(ctx, url)
+		if err != nil && strings.Contains(err.Error(), "read-only transaction") {
+			return nil
+		}
+		return fmt.Errorf("write not refused: %v", err)
+	})
+	var st *backend.ClusterStatus
+	waitSQL(t, "status says read-only by hand", func(ctx context.Context) error {
+		if st, err = c.Status(ctx, "guarded"); err != nil || !st.ReadOnly || !strings.Contains(st.ReadOnlyReason, "by hand") {
+			return fmt.Errorf("status %+v, err %v", st, err)
+		}
+		return nil
+	})
+	cfg, err := c.ClusterConfig(ctx, "guarded")
+	if err != nil || !cfg.ReadOnlyByHand || !cfg.ReadOnly {
+		t.Errorf("config %+v, err %v", cfg, err)
+	}
+	var leaderIP string
+	for _, m := range st.Machines {
+		if m.ID == st.Leader {
+			leaderIP = m.PrivateIP
+		}
+	}
+	if m := get(t, "http://"+net.JoinHostPort(leaderIP, "9187")+"/metrics"); !strings.Contains(m, "\npgtui_read_only{reason=\"by_hand\"} 1\n") {
+		t.Errorf("metrics lack pgtui_read_only{reason=\"by_hand\"} 1")
+	}
+	waitSQL(t, "pg check says read-only", func(ctx context.Context) error {
+		cs, err := c.Checks(ctx, "guarded")
+		if err != nil {
+			return err
+		}
+		for _, ch := range cs {
+			if ch.Name == "pg" && ch.Status == "passing" && strings.Contains(strings.Join(ch.Output, "\n"), "mode: read-only, set by hand") {
+				return nil
+			}
+		}
+		return fmt.Errorf("checks %+v", cs)
+	})
+
+	// SET cannot undo it: the session that writes anyway is ended before
+	// its transaction commits, and nothing it wrote stays.
+	if _, err := rogue.Exec(ctx, `SET default_transaction_read_only = off`); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := rogue.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO ro VALUES (-1)`); err != nil {
+		t.Fatalf("the overriding session could not even start its write: %v", err)
+	}
+	waitSQL(t, "the overriding session is ended", func(ctx context.Context) error {
+		if _, err := tx.Exec(ctx, `SELECT 1`); err != nil {
+			return nil
+		}
+		return fmt.Errorf("session still alive")
+	})
+	if got := query(t, url, `SELECT count(*)::text FROM ro WHERE v = -1`); got != "0" {
+		t.Errorf("the overriding session's write stayed: %s rows", got)
+	}
+
+	no := false
+	if _, err := c.UpdateConfig(ctx, "guarded", backend.ConfigUpdate{ReadOnly: &no}); err != nil {
+		t.Fatal(err)
+	}
+	waitSQL(t, "read-write again", func(ctx context.Context) error { return write(ctx, url) })
+	waitSQL(t, "status says read-write", func(ctx context.Context) error {
+		if st, err := c.Status(ctx, "guarded"); err != nil || st.ReadOnly {
+			return fmt.Errorf("status %+v, err %v", st, err)
+		}
+		return nil
+	})
 }

@@ -13,7 +13,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/pgtui/pgtui/backend/agent"
+	"github.com/pgtui/pgtui/backend/api"
 	"github.com/pgtui/pgtui/tunnel"
 )
 
@@ -26,8 +26,8 @@ func (c *Client) Home() string { return c.home }
 
 // CreatePeer adds a WireGuard peer; its config (with the private key) is
 // in the reply only.
-func (c *Client) CreatePeer(ctx context.Context, req agent.PeerRequest) (*agent.NewPeer, error) {
-	var out agent.NewPeer
+func (c *Client) CreatePeer(ctx context.Context, req api.PeerRequest) (*api.NewPeer, error) {
+	var out api.NewPeer
 	return &out, c.do(ctx, "POST", "/v1/wireguard/peers", req, &out)
 }
 
@@ -43,8 +43,8 @@ func (c *Client) RemovePeer(ctx context.Context, name string) error {
 }
 
 // ConnectInfo is how to reach a cluster as its superuser.
-func (c *Client) ConnectInfo(ctx context.Context, cluster string) (*agent.ConnectInfo, error) {
-	var out agent.ConnectInfo
+func (c *Client) ConnectInfo(ctx context.Context, cluster string) (*api.ConnectInfo, error) {
+	var out api.ConnectInfo
 	return &out, c.do(ctx, "GET", "/v1/clusters/"+esc(cluster)+"/connect", nil, &out)
 }
 
@@ -80,7 +80,7 @@ func (c *Client) TunnelConfig(ctx context.Context, org string) (tunnel.Config, e
 			return cfg, nil
 		}
 	}
-	np, err := c.CreatePeer(ctx, agent.PeerRequest{Name: clientPeerName(), Org: org})
+	np, err := c.CreatePeer(ctx, api.PeerRequest{Name: clientPeerName(), Org: org})
 	if err != nil {
 		return tunnel.Config{}, fmt.Errorf("create this user's wireguard peer: %w", err)
 	}

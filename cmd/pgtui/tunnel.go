@@ -10,17 +10,17 @@ import (
 	"strings"
 
 	"github.com/pgtui/pgtui/backend"
-	"github.com/pgtui/pgtui/backend/agent"
+	"github.com/pgtui/pgtui/backend/api"
 	"github.com/pgtui/pgtui/tunnel"
 )
 
 // tunnelBackend is the part of the local platform that tunnel commands
 // need beyond backend.Backend: the agent's WireGuard gateway.
 type tunnelBackend interface {
-	CreatePeer(ctx context.Context, req agent.PeerRequest) (*agent.NewPeer, error)
+	CreatePeer(ctx context.Context, req api.PeerRequest) (*api.NewPeer, error)
 	ListPeers(ctx context.Context) ([]tunnel.PeerStatus, error)
 	RemovePeer(ctx context.Context, name string) error
-	ConnectInfo(ctx context.Context, cluster string) (*agent.ConnectInfo, error)
+	ConnectInfo(ctx context.Context, cluster string) (*api.ConnectInfo, error)
 	OpenTunnel(ctx context.Context, org string, log *slog.Logger) (*tunnel.Client, error)
 }
 
@@ -53,10 +53,10 @@ type localRouter interface {
 func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // clusterInfo asks for a cluster, saying "unknown app" when it is not one.
-func clusterInfo(ctx context.Context, tb tunnelBackend, app string) (*agent.ConnectInfo, error) {
+func clusterInfo(ctx context.Context, tb tunnelBackend, app string) (*api.ConnectInfo, error) {
 	ci, err := tb.ConnectInfo(ctx, app)
 	if err != nil {
-		if strings.Contains(err.Error(), "not found") {
+		if errors.Is(err, api.ErrNotFound) {
 			return nil, fmt.Errorf("unknown app %s: no postgres cluster has that name (see `pgtui postgres list`)", app)
 		}
 		return nil, fmt.Errorf("app %s: %w", app, err)
@@ -65,7 +65,7 @@ func clusterInfo(ctx context.Context, tb tunnelBackend, app string) (*agent.Conn
 }
 
 // openAppTunnel brings up this user's tunnel into the org of app.
-func openAppTunnel(ctx context.Context, d *deps, app string) (*tunnel.Client, *agent.ConnectInfo, error) {
+func openAppTunnel(ctx context.Context, d *deps, app string) (*tunnel.Client, *api.ConnectInfo, error) {
 	tb, err := d.tunnels()
 	if err != nil {
 		return nil, nil, err

@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/dustin/go-humanize"
 	"github.com/pgtui/pgtui/backend"
-	"github.com/pgtui/pgtui/backend/agent"
+	"github.com/pgtui/pgtui/backend/api"
 	"github.com/pgtui/pgtui/internal/render"
 	"github.com/pgtui/pgtui/tunnel"
 	"github.com/spf13/cobra"
@@ -68,7 +69,7 @@ func runWireguardCreate(ctx context.Context, d *deps, org, region, name, file st
 		return err
 	}
 	_, _ = fmt.Fprintf(d.Err, "Creating WireGuard peer %q in region %q for organization %s\n", name, region, org)
-	np, err := tb.CreatePeer(ctx, agent.PeerRequest{Name: name, Org: org, Region: region})
+	np, err := tb.CreatePeer(ctx, api.PeerRequest{Name: name, Org: org, Region: region})
 	if err != nil {
 		return fmt.Errorf("create wireguard peer %s: %w", name, err)
 	}
@@ -196,7 +197,7 @@ func runWireguardRemove(ctx context.Context, d *deps, name string) error {
 		return err
 	}
 	if err := tb.RemovePeer(ctx, name); err != nil {
-		if strings.Contains(err.Error(), tunnel.ErrNoPeer.Error()) {
+		if errors.Is(err, api.ErrNotFound) || errors.Is(err, tunnel.ErrNoPeer) {
 			return fmt.Errorf("unknown wireguard peer %s: see `pgtui wireguard list`", name)
 		}
 		return fmt.Errorf("remove wireguard peer %s: %w", name, err)

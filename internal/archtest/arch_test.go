@@ -65,6 +65,11 @@ var (
 	upper = []string{module + "/cmd", module + "/tui", module + "/views", module + "/backend"}
 )
 
+// apart are dependencies forbidden beyond the layers: the agent's client
+// speaks the wire contract (backend/api), not the agent's code (and its
+// hundreds of packages).
+var apart = map[string]string{module + "/backend/local": module + "/backend/agent"}
+
 // violations lists every import that breaks the layering.
 func violations(pkgs []pkg) []string {
 	var out []string
@@ -86,6 +91,9 @@ func violations(pkgs []pkg) []string {
 			if to <= from {
 				out = append(out, fmt.Sprintf("%s (%s) imports %s (%s): upward or sideways", p.ImportPath, fromGroup, imp, toGroup))
 			}
+		}
+		if banned, ok := apart[p.ImportPath]; ok && slices.Contains(slices.Concat(p.Imports, p.Deps), banned) {
+			out = append(out, fmt.Sprintf("%s depends on %s: use backend/api", p.ImportPath, banned))
 		}
 		if fromGroup == "nodeimage" || fromGroup == "tunnel" {
 			for _, d := range p.Deps {
@@ -196,6 +204,7 @@ func TestViolationsCaught(t *testing.T) {
 		{"node depends on UI via a helper", pkg{ImportPath: m("nodeimage"), Imports: []string{m("internal/x")},
 			Deps: []string{m("internal/x"), "github.com/charmbracelet/lipgloss"}}, true},
 		{"tunnel depends on backend", pkg{ImportPath: m("tunnel"), Deps: []string{m("backend")}}, true},
+		{"agent client depends on the agent", pkg{ImportPath: m("backend/local"), Deps: []string{m("backend/agent")}}, true},
 		{"cmd imports everything", pkg{ImportPath: m("cmd/pgtui"), Imports: []string{m("tui"), m("views"), m("backend"), m("nodeimage"), m("tunnel")}}, false},
 		{"pane imports kit, backend, helper", pkg{ImportPath: m("views/users"), Imports: []string{m("views"), m("backend"), m("internal/password")}}, false},
 		{"pane test imports viewstest", pkg{ImportPath: m("views/users"), TestImports: []string{m("views/viewstest"), m("backend/fake")}}, false},

@@ -381,12 +381,12 @@ func (h *Host) Dial() testcluster.DialFunc { return testcluster.DialInNetns(h.Ne
 
 // ProxyURL is a connection string through the host's proxy.
 func (c *Cluster) ProxyURL(h *Host) string {
-	return fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=disable&connect_timeout=3", c.Password, net.JoinHostPort(h.Addr, fmt.Sprint(ProxyPort)))
+	return fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=require&connect_timeout=3", c.Password, net.JoinHostPort(h.Addr, fmt.Sprint(ProxyPort)))
 }
 
 // DirectURL is a connection string straight to the host's postgres.
 func (c *Cluster) DirectURL(h *Host) string {
-	return fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=disable&connect_timeout=3", c.Password, net.JoinHostPort(h.Addr, fmt.Sprint(PGPort)))
+	return fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=require&connect_timeout=3", c.Password, net.JoinHostPort(h.Addr, fmt.Sprint(PGPort)))
 }
 
 // Host returns the host of this name (node and member share it).

@@ -9,6 +9,7 @@ type KeyMap struct {
 	Users    key.Binding
 	DBs      key.Binding
 	Timeline key.Binding
+	Apps     key.Binding
 }
 
 // NewKeyMap returns the default keys.
@@ -19,6 +20,7 @@ func NewKeyMap() KeyMap {
 		Users:    key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "users")),
 		DBs:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "databases")),
 		Timeline: key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "failover timeline")),
+		Apps:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "apps and secrets")),
 	}
 }
 
@@ -28,5 +30,5 @@ func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Open, k.Creat
 // FullHelp is the pane's column of the help overlay (the list keys come
 // from the kit).
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Open, k.Create, k.Users, k.DBs, k.Timeline}}
+	return [][]key.Binding{{k.Open, k.Create, k.Users, k.DBs, k.Timeline, k.Apps}}
 }

@@ -62,6 +62,8 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(k, m.keys.Create):
 		return views.Open(views.RouteCreate, views.Args{})
+	case key.Matches(k, m.keys.Apps):
+		return views.Open(views.RouteApps, views.Args{})
 	case selected == "":
 		return nil
 	case key.Matches(k, m.keys.Open):

@@ -5,6 +5,7 @@ import "github.com/charmbracelet/bubbles/key"
 // KeyMap is the status pane's keys. The dangerous ones (upper case) all
 // go through a confirm dialog.
 type KeyMap struct {
+	Open      key.Binding
 	PSQL      key.Binding
 	PSQLHere  key.Binding
 	Users     key.Binding
@@ -13,6 +14,7 @@ type KeyMap struct {
 	Checks    key.Binding
 	Logs      key.Binding
 	Metrics   key.Binding
+	Config    key.Binding
 	ScaleUp   key.Binding
 	ScaleDown key.Binding
 	Start     key.Binding
@@ -26,6 +28,7 @@ type KeyMap struct {
 func NewKeyMap() KeyMap {
 	b := func(k, help string) key.Binding { return key.NewBinding(key.WithKeys(k), key.WithHelp(k, help)) }
 	return KeyMap{
+		Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "machine detail")),
 		PSQL:      b("p", "psql"),
 		PSQLHere:  b("P", "psql on machine"),
 		Users:     b("u", "users"),
@@ -34,6 +37,7 @@ func NewKeyMap() KeyMap {
 		Checks:    b("c", "health checks"),
 		Logs:      b("l", "logs"),
 		Metrics:   b("m", "metrics"),
+		Config:    b("o", "settings"),
 		ScaleUp:   b("+", "add a machine"),
 		ScaleDown: b("-", "remove a machine"),
 		Start:     b("s", "start machine"),
@@ -53,7 +57,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // dangerous actions.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.PSQL, k.PSQLHere, k.Users, k.DBs, k.Timeline, k.Checks, k.Logs, k.Metrics},
+		{k.Open, k.PSQL, k.PSQLHere, k.Users, k.DBs, k.Timeline, k.Checks, k.Logs, k.Metrics, k.Config},
 		{k.ScaleUp, k.ScaleDown, k.Start, k.Stop, k.Kill, k.Restart, k.Destroy},
 	}
 }
@@ -64,6 +68,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 // the engine that runs its nodes owns them.
 func (k *KeyMap) enable(m *machineSel, machines int, owned bool) {
 	running := m != nil && m.running
+	k.Open.SetEnabled(m != nil)
 	k.PSQLHere.SetEnabled(running)
 	k.Start.SetEnabled(!owned && m != nil && !running)
 	k.Stop.SetEnabled(!owned && running)

@@ -121,6 +121,10 @@ func (m *Model) ask(prompt string, then tea.Cmd) tea.Cmd {
 func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 	args := views.Args{Cluster: m.cluster}
 	switch {
+	case key.Matches(k, m.keys.Open):
+		if sel := m.selected(); sel != nil {
+			return views.Open(views.RouteMachine, views.Args{Cluster: m.cluster, Machine: sel.id})
+		}
 	case key.Matches(k, m.keys.PSQL):
 		return func() tea.Msg { return views.PSQLMsg{Cluster: m.cluster} }
 	case key.Matches(k, m.keys.PSQLHere):
@@ -138,6 +142,8 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 		return views.Open(views.RouteLogs, args)
 	case key.Matches(k, m.keys.Metrics):
 		return views.Open(views.RouteMetrics, args)
+	case key.Matches(k, m.keys.Config):
+		return views.Open(views.RouteConfig, args)
 	}
 	return m.onAction(k)
 }
@@ -200,6 +206,9 @@ func (m *Model) header() string {
 		{"Leader", leaderText(st.Leader)},
 		{"Sync standby", standby(st)},
 		{"Instances", render.Instances(st.Deployment)},
+	}
+	if st.ReadOnly {
+		kv = append(kv, [2]string{"Mode", t.Warning.Render("read-only, " + st.ReadOnlyReason)})
 	}
 	if m.hosts() {
 		kv = append(kv, [2]string{"Platform", "external hosts (their engine owns the nodes' lifecycle)"})

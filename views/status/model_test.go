@@ -206,3 +206,13 @@ func TestMetricsKeyOpensMetrics(t *testing.T) {
 		t.Fatalf("m sent %#v", got)
 	}
 }
+
+func TestEnterOpensTheMachine(t *testing.T) {
+	m := loaded(t, seeded(t, 2))
+	m.Update(vt.Key("down"))
+	_, cmd := m.Update(vt.Key("enter"))
+	want := views.OpenPaneMsg{Route: views.RouteMachine, Args: views.Args{Cluster: name, Machine: "da8141e7"}}
+	if got := cmd(); got != want {
+		t.Fatalf("enter sent %#v, want %#v", got, want)
+	}
+}
