@@ -160,7 +160,17 @@ func (h *hostsHarness) converge(ctx context.Context) (time.Duration, error) {
 				return false
 			}
 		}
-		return healthy(s)
+		// Settled also means the leader's own report lists its sync
+		// standby: until then the sentinel may still fall back to async
+		// (a leader's postgres restarted after a fence reports no standby
+		// for a moment), and a leader lost in that window is, by design,
+		// not replaced automatically.
+		if !healthy(s) {
+			return false
+		}
+		l := s.Members[s.Data.Leader].Info
+		_, ok := l.Standbys[s.Data.SyncStandby]
+		return ok
 	})
 	if err != nil {
 		return 0, err

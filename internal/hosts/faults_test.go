@@ -119,7 +119,7 @@ func TestHostsBootstrapKillLeader(t *testing.T) {
 	if err := c.StartNode(leader); err != nil {
 		t.Fatal(err)
 	}
-	if st, err = c.WaitFor(ctx, leader.Name+" back as a replica", testcluster.Healthy(2, true)); err != nil {
+	if st, err = c.WaitFor(ctx, leader.Name+" back as a replica", settled); err != nil {
 		t.Fatal(err)
 	}
 	wr.stop()

@@ -85,6 +85,10 @@ type Data struct {
 	Async bool `json:"async"`
 	// SyncLostAt is when the sync standby was first seen not streaming.
 	SyncLostAt time.Time `json:"sync_lost_at,omitempty"`
+	// SyncLostReport is the leader's report time (its Info.UpdatedAt, its
+	// own clock) when the loss was noted: only a newer report, which a dead
+	// leader never makes, may turn the loss into a fallback to async.
+	SyncLostReport time.Time `json:"sync_lost_report,omitempty"`
 	// Switchover asks for a planned leader change to Target ("" = best).
 	Switchover *Switchover `json:"switchover,omitempty"`
 	ChangeTime time.Time   `json:"change_time"`

@@ -179,7 +179,7 @@ func promote(d *cluster.Data, in Input, leader string) {
 		}
 	}
 	d.SyncStandby = ""
-	d.SyncLostAt = time.Time{}
+	d.SyncLostAt, d.SyncLostReport = time.Time{}, time.Time{}
 	d.Switchover = nil
 	d.ChangeTime = in.Now
 	// The new leader has every commit; nobody else has its new ones yet.

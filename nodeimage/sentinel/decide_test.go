@@ -195,6 +195,9 @@ func async(v bool) func(*cluster.Data) { return func(d *cluster.Data) { d.Async 
 func syncStandby(n string) func(*cluster.Data) { return func(d *cluster.Data) { d.SyncStandby = n } }
 
 func syncLostAt(t time.Time) func(*cluster.Data) { return func(d *cluster.Data) { d.SyncLostAt = t } }
+func syncLostReport(t time.Time) func(*cluster.Data) {
+	return func(d *cluster.Data) { d.SyncLostReport = t }
+}
 
 func changeTime(t time.Time) func(*cluster.Data) { return func(d *cluster.Data) { d.ChangeTime = t } }
 
@@ -702,7 +705,7 @@ func TestDecide(t *testing.T) {
 			in: syncInput(nil, []infoOpt{syncApplied("b", 500), standbys()},
 				set("b", dead(info("b", cluster.RoleReplica, 3, 1000))),
 				set("c", alive(info("c", cluster.RoleReplica, 3, 900, notStreaming("a"))))),
-			want: data(syncLostAt(now)),
+			want: data(syncLostAt(now), syncLostReport(now)),
 		},
 		{
 			name: "sync: b gone within SyncGrace: unchanged",
@@ -720,6 +723,13 @@ func TestDecide(t *testing.T) {
 			wantReasons: []string{
 				"sync standby b gone for 2s and no other standby streams: leader falls back to asynchronous commits",
 			},
+		},
+		{
+			name: "sync: b gone beyond SyncGrace, no leader report since the loss was noted: no fallback (the leader may be dead)",
+			in: syncInput([]func(*cluster.Data){syncLostAt(now.Add(-3 * time.Second)), syncLostReport(now)}, []infoOpt{syncApplied("b", 500), standbys()},
+				set("b", alive(info("b", cluster.RoleReplica, 3, 1000, notStreaming("a")))),
+				set("c", alive(info("c", cluster.RoleReplica, 3, 900, notStreaming("a"))))),
+			want: data(syncLostAt(now.Add(-3*time.Second)), syncLostReport(now)),
 		},
 		{
 			name: "sync: strict never falls back",

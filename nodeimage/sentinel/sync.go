@@ -28,18 +28,18 @@ func manageSync(d *cluster.Data, in Input, ds *[]Decision) {
 	// resets, and the leader's walsender keeps it until wal_sender_timeout
 	// (commits waited 3-6.5 s in `make chaos CHAOS_HOSTS=3`).
 	if _, ok := leader.Standbys[d.SyncStandby]; ok && d.SyncStandby != "" && in.Members[d.SyncStandby].Alive {
-		d.SyncLostAt = time.Time{}
+		d.SyncLostAt, d.SyncLostReport = time.Time{}, time.Time{}
 		settle(d, leader, ds)
 		return
 	}
 	if d.SyncStandby != "" && d.SyncLostAt.IsZero() {
-		d.SyncLostAt = in.Now
+		d.SyncLostAt, d.SyncLostReport = in.Now, leader.UpdatedAt
 	}
 	if len(streaming) > 0 {
 		next := mostWAL(streaming, leader)
 		prev := d.SyncStandby
 		d.SyncStandby = next
-		d.SyncLostAt = time.Time{}
+		d.SyncLostAt, d.SyncLostReport = time.Time{}, time.Time{}
 		if d.Async {
 			d.SyncSafe = []string{next}
 		} else if !slices.Contains(d.SyncSafe, next) {
@@ -55,9 +55,18 @@ func manageSync(d *cluster.Data, in Input, ds *[]Decision) {
 	if d.SyncStandby == "" || d.Options.Strict || in.Now.Sub(d.SyncLostAt) < in.Timing.SyncGrace {
 		return
 	}
+	// The leader's report may predate the standby's reconnection: a
+	// leader killed just then leaves that stale report behind, and
+	// falling back on it would forbid the failover to the standby that
+	// in fact holds every commit (a cluster without a leader for good in
+	// `make chaos CHAOS_HOSTS=3`). Only a report made since the loss was
+	// noted, by a leader that is alive, decides.
+	if !leader.UpdatedAt.After(d.SyncLostReport) {
+		return
+	}
 	lost := d.SyncStandby
 	d.SyncStandby = ""
-	d.SyncLostAt = time.Time{}
+	d.SyncLostAt, d.SyncLostReport = time.Time{}, time.Time{}
 	d.Async = true
 	*ds = append(*ds, Decision{Kind: "sync", Reason: fmt.Sprintf(
 		"sync standby %s gone for %s and no other standby streams: leader falls back to asynchronous commits; no automatic failover until a standby catches up",
