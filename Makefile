@@ -6,7 +6,7 @@ LDFLAGS   := -X github.com/pgtui/pgtui/internal/version.Version=$(VERSION)
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TESTFLAGS ?= -count=1 -timeout 25m
 
-.PHONY: all deps image-deps build image test fuzz bench chaos soak run clean
+.PHONY: all deps image-deps bench-deps build image test fuzz bench chaos soak run clean
 
 all: build
 
@@ -70,13 +70,25 @@ fuzz:
 	done
 
 # bench runs every benchmark in turn (failover, create 1/2/3, proxy vs
-# direct vs HAProxy, tunnel, check cost, cockpit, a short soak) and writes
-# what they print to docs/BENCHMARKS.md. BENCHES picks some of them.
-BENCHES ?= failover,create,proxy,tunnel,checks,cockpit,soak
+# direct vs HAProxy, tunnel, check cost, cockpit, a short soak, pgtui
+# beside Patroni and pg_auto_failover) and writes what they print to
+# docs/BENCHMARKS.md. BENCHES picks some of them.
+BENCHES ?= failover,create,proxy,tunnel,checks,cockpit,soak,peers
 BENCH_SOAK_SECONDS ?= 120
-bench: deps build
-	@command -v haproxy >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq haproxy >/dev/null; }
+bench: deps bench-deps build
 	SOAK_SECONDS=$(BENCH_SOAK_SECONDS) $(GO) run ./internal/bench/all -run $(BENCHES) -out docs/BENCHMARKS.md
+
+# bench-deps installs, when missing, HAProxy (the proxy bench) and the
+# peers the peers bench runs: Patroni, etcd-server and pg_auto_failover.
+bench-deps:
+	@need=; for t in haproxy:haproxy patroni:patroni etcd:etcd-server pg_autoctl:pg-auto-failover-cli; do \
+		command -v $${t%%:*} >/dev/null 2>&1 || need="$$need $${t#*:}"; done; \
+	ls /usr/lib/postgresql/15/lib/pgautofailover.so >/dev/null 2>&1 || need="$$need postgresql-15-auto-failover"; \
+	if [ -n "$$need" ]; then \
+		echo "installing$$need with apt-get"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq$$need >/dev/null || exit 1; \
+	fi
 
 # soak runs pgbench saturating the machine for SOAK_SECONDS (default 600)
 # and fails on any leader change.
@@ -86,6 +98,9 @@ soak: deps build
 # chaos injects CHAOS_FAULTS (default 100) faults with CHAOS_SEED into a
 # real cluster under load and writes docs/RELIABILITY.md (CHAOS_REPORT);
 # CHAOS_KINDS="partition,store outage" injects only the kinds named.
+# CHAOS_HOSTS=3 spreads the cluster over three hosts (network namespaces,
+# an etcd cluster over TLS) with host kill, host partition and etcd member
+# faults, and writes docs/RELIABILITY-HOSTS.md.
 chaos: deps build
 	$(GO) run ./internal/chaos
 

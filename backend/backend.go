@@ -106,6 +106,9 @@ type Credentials struct {
 	PGPort    int    `json:"pg_port"`
 	// LocalURL reaches the cluster from this machine.
 	LocalURL string `json:"local_url"`
+	// CAFile holds the cluster's CA certificate: URLs verify the server
+	// against it (sslmode=verify-full). Empty: no CA.
+	CAFile string `json:"ca_file,omitempty"`
 }
 
 // ClusterSummary is a row of `postgres list`.
@@ -238,6 +241,9 @@ type ClusterConfig struct {
 	// ReadOnly: the leader refuses writes now (volume nearly full).
 	ReadOnly bool    `json:"read_only"`
 	FreePct  float64 `json:"free_pct"`
+	// CA is the certificate (PEM) clients verify the servers against with
+	// sslmode=verify-full; empty where nodes serve self-signed ones.
+	CA string `json:"ca,omitempty"`
 }
 
 // ConfigUpdate names the settings to change; nil fields stay.

@@ -49,7 +49,10 @@ type Config struct {
 	HealthPort  int
 	MetricsPort int
 	Secrets     keeper.Secrets
-	Options     cluster.Options
+	// TLSCA signs the node's server certificate, so clients can verify it
+	// (sslmode=verify-full); nil: self-signed (clients use require).
+	TLSCA   *pg.CA
+	Options cluster.Options
 	// CheckThresholds: when the vm and pg checks turn critical.
 	CheckThresholds checks.Thresholds
 	Params          map[string]string
@@ -227,7 +230,7 @@ func Run(ctx context.Context, cfg Config) error {
 	kp := keeper.New(keeper.Config{
 		Name: cfg.Name, Host: cfg.AdvertiseHost, PGPort: cfg.PGPort, ProxyPort: cfg.ProxyPort, HealthPort: cfg.HealthPort,
 		MetricsPort: cfg.MetricsPort, PG: inst, Store: st, Lease: lease, Proxy: px,
-		Secrets: cfg.Secrets, Params: cfg.Params, Interval: cfg.Timing.Interval, FenceMargin: cfg.Timing.FenceMargin,
+		Secrets: cfg.Secrets, TLSCA: cfg.TLSCA, TLSNames: TLSNames(cfg), Params: cfg.Params, Interval: cfg.Timing.Interval, FenceMargin: cfg.Timing.FenceMargin,
 		RejoinTimeout: cfg.Timing.RejoinTimeout, Restore: restore, AfterRestore: afterRestore, Log: log,
 	})
 	var bk *backups
@@ -367,4 +370,18 @@ func MemoryParams(memoryMB int) map[string]string {
 		"work_mem":             fmt.Sprintf("%dkB", max(memoryMB*1024/400, 1024)),
 		"maintenance_work_mem": fmt.Sprintf("%dMB", max(memoryMB/16, 16)),
 	}
+}
+
+// TLSNames are the names and addresses the node's certificate carries
+// besides its advertised address and the members' addresses: the
+// cluster's .internal names (any region, leader, the machine's own
+// <id>.vm name) and loopback, which a tunnel's or a local forward's
+// client dials.
+func TLSNames(cfg Config) []string {
+	names := []string{"localhost", "127.0.0.1", "::1", cfg.ListenHost}
+	if cfg.Cluster != "" {
+		in := cfg.Cluster + ".internal"
+		names = append(names, in, "*."+in, "*.vm."+in)
+	}
+	return names
 }

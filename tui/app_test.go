@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -37,20 +38,16 @@ func newModel(b backend.Backend) *Model {
 }
 
 // drive runs cmd and feeds what it yields back into m, as the program
-// would, until nothing quick is left; commands that wait (ticks) are
-// abandoned after a moment. It returns the messages m was given.
+// would, until nothing quick is left; commands that wait (ticks, a
+// blocked connect) are abandoned. It returns the messages m was given.
 func drive(m *Model, cmd tea.Cmd) []tea.Msg {
 	var seen []tea.Msg
 	for queue := []tea.Cmd{cmd}; len(queue) > 0; queue = queue[1:] {
 		if queue[0] == nil {
 			continue
 		}
-		ch := make(chan tea.Msg, 1)
-		go func(c tea.Cmd) { ch <- c() }(queue[0])
-		var msg tea.Msg
-		select {
-		case msg = <-ch:
-		case <-time.After(30 * time.Millisecond):
+		msg, ok := runCmd(queue[0])
+		if !ok {
 			continue
 		}
 		if cmds := vt.Cmds(msg); cmds != nil {
@@ -66,6 +63,66 @@ func drive(m *Model, cmd tea.Cmd) []tea.Msg {
 		queue = append(queue, next)
 	}
 	return seen
+}
+
+// runCmd runs c and returns its message, or false once c is blocked (on a
+// timer, a channel, a select). Whether it is blocked is read from the
+// goroutine's state, not guessed from how long it took: on a loaded
+// machine a command that answers at once can wait tens of milliseconds
+// to be scheduled.
+func runCmd(c tea.Cmd) (tea.Msg, bool) {
+	ids := make(chan string, 1)
+	out := make(chan tea.Msg, 1)
+	go func() {
+		ids <- goroutineID()
+		out <- c()
+	}()
+	id := <-ids
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		select {
+		case msg := <-out:
+			return msg, true
+		case <-time.After(10 * time.Millisecond):
+		}
+		if blocked(id) {
+			select {
+			case msg := <-out: // answered between the two looks
+				return msg, true
+			default:
+				return nil, false
+			}
+		}
+	}
+	return nil, false // busy for 10 s: treat it as waiting; what the test expects of it fails loudly
+}
+
+// goroutineID is the calling goroutine's id, from its stack's header
+// ("goroutine 42 [running]:").
+func goroutineID() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	return strings.Fields(string(buf))[1]
+}
+
+// blocked reports whether goroutine id waits for something outside it
+// (a timer, a channel, a select, the network), from its state in the
+// stack dump; running, runnable, a mutex or the GC are passing states.
+func blocked(id string) bool {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	head := "goroutine " + id + " ["
+	i := strings.Index(string(buf), head)
+	if i < 0 {
+		return false // gone: it has answered or is about to
+	}
+	state := string(buf[i+len(head):])
+	state = state[:strings.IndexAny(state, ",]")]
+	switch state {
+	case "chan receive", "chan send", "select", "sleep", "IO wait",
+		"chan receive (nil chan)", "chan send (nil chan)", "select (no cases)":
+		return true
+	}
+	return false
 }
 
 func started(t *testing.T, b backend.Backend) *Model {

@@ -89,7 +89,7 @@ func testNamespacePeer(t *testing.T, p *testplatform.Platform, app string) {
 		t.Fatal(err)
 	}
 	psql := exec.Command("ip", "netns", "exec", ns, "psql", "-X", "-At", "-c", "select 1",
-		fmt.Sprintf("host=%s port=5432 user=postgres dbname=postgres sslmode=disable connect_timeout=10", host))
+		fmt.Sprintf("host=%s port=5432 user=postgres dbname=postgres sslmode=require connect_timeout=10", host))
 	psql.Env = append(os.Environ(), "PGPASSWORD="+ci.Password)
 	b, err := psql.CombinedOutput()
 	if err != nil || strings.TrimSpace(string(b)) != "1" {

@@ -51,7 +51,7 @@ func startPlatform(t *testing.T) *testplatform.Platform {
 
 // pgxThrough connects with pgx, dialing and resolving through the tunnel.
 func pgxThrough(ctx context.Context, tc *tunnel.Client, url string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(url + "?sslmode=disable")
+	cfg, err := pgx.ParseConfig(url + "?sslmode=require")
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,9 @@ type Config struct {
 	EtcdEndpoints []string
 	// IPBase is the second octet of machine addresses 127.<IPBase>.<subnet>.<n>.
 	IPBase int
-	Log    *slog.Logger
+	// BackupTick: how often the backup schedule is looked at (default 1m).
+	BackupTick time.Duration
+	Log        *slog.Logger
 }
 
 // Paths under the home directory.
@@ -91,6 +93,12 @@ func Run(ctx context.Context, cfg Config) error {
 	a.startGateway()
 	defer a.stopGateway()
 	a.resumeMachines()
+	tick := cfg.BackupTick
+	if tick <= 0 {
+		tick = time.Minute
+	}
+	a.wg.Add(1)
+	go func() { defer a.wg.Done(); a.scheduleBackups(ctx, tick) }()
 
 	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {

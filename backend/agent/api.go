@@ -26,6 +26,8 @@ func (a *Agent) routes() http.Handler {
 		})
 	}
 	mux.HandleFunc("POST /v1/clusters", a.handleCreate)
+	mux.HandleFunc("POST /v1/clusters/{name}/backups", a.handleCreateBackup)
+	mux.HandleFunc("POST /v1/clusters/{name}/restore", a.handleRestore)
 	mux.HandleFunc("GET /v1/clusters/{name}/logs", a.handleLogs)
 	mux.HandleFunc("GET /v1/clusters/{name}/metrics/stream", a.handleMetricsStream)
 	h("GET /v1/status", func(r *http.Request) (any, error) { return a.agentStatus(), nil })
@@ -54,6 +56,7 @@ func (a *Agent) routes() http.Handler {
 	})
 	a.sqlRoutes(h)
 	a.configRoutes(h)
+	a.backupRoutes(h)
 	a.metricsRoutes(h)
 	a.appRoutes(h)
 	a.tunnelRoutes(h)
@@ -81,6 +84,12 @@ func (a *Agent) handleCreate(w http.ResponseWriter, r *http.Request) {
 	events := make(chan backend.CreateEvent, 256)
 	a.wg.Add(1)
 	go func() { defer a.wg.Done(); a.create(req, events) }()
+	streamEvents(w, r, events)
+}
+
+// streamEvents writes a deployment's events as newline-delimited JSON
+// until they end or the client detaches (the deployment goes on).
+func streamEvents(w http.ResponseWriter, r *http.Request, events <-chan backend.CreateEvent) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	flusher, _ := w.(http.Flusher)
 	enc := json.NewEncoder(w)

@@ -273,12 +273,18 @@ func (a *Agent) attach(ctx context.Context, req backend.AttachRequest) (*backend
 	if err != nil {
 		return nil, err
 	}
+	q := url.Values{"sslmode": {"disable"}}
+	if v, err := a.readView(ctx, req.Cluster); err != nil {
+		return nil, err
+	} else if v.Data == nil || !v.Data.Options.SSLDisabled {
+		q = tlsQuery(a.cfg.Home, req.Cluster)
+	}
 	password := randomHex(16)
 	if err := pgadmin.CreateAttachment(ctx, a.admin(req.Cluster), req.Cluster, db, user, password); err != nil {
 		return nil, err
 	}
 	dsn := (&url.URL{Scheme: "postgres", User: url.UserPassword(user, password), Host: req.Cluster + ".internal:5432",
-		Path: "/" + db, RawQuery: "sslmode=disable"}).String()
+		Path: "/" + db, RawQuery: q.Encode()}).String()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	app.Secrets[variable] = AppSecret{Value: dsn, Created: time.Now().UTC()}

@@ -31,7 +31,11 @@ func (a *Agent) clusterConfig(ctx context.Context, name string) (*backend.Cluste
 	if v.Data == nil {
 		return nil, fmt.Errorf("cluster %s is not bootstrapped yet", name)
 	}
-	return hastate.Config(v), nil
+	c := hastate.Config(v)
+	if c.CA, err = readCA(a.cfg.Home, name); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func (a *Agent) updateConfig(ctx context.Context, name string, u backend.ConfigUpdate) (*backend.ClusterConfig, error) {

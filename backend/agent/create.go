@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/pgtui/pgtui/backend"
@@ -21,6 +23,12 @@ const deployTimeout = 5 * time.Minute
 // create places a cluster and streams its deployment. It runs in the
 // agent's lifetime, not the request's: a client may detach.
 func (a *Agent) create(req backend.CreateRequest, events chan<- backend.CreateEvent) {
+	a.createWith(req, nil, events)
+}
+
+// createWith deploys a cluster; with rf its first leader restores from
+// another cluster's backup instead of running initdb.
+func (a *Agent) createWith(req backend.CreateRequest, rf *RestoreFrom, events chan<- backend.CreateEvent) {
 	defer close(events)
 	emit := func(ev backend.CreateEvent) {
 		ev.Time = time.Now().UTC()
@@ -29,7 +37,7 @@ func (a *Agent) create(req backend.CreateRequest, events chan<- backend.CreateEv
 		default: // nobody is listening (detached): keep deploying
 		}
 	}
-	creds, err := a.place(req)
+	creds, err := a.place(req, rf)
 	if err != nil {
 		emit(backend.CreateEvent{Step: "failed", Error: err.Error(), Done: true})
 		return
@@ -52,7 +60,7 @@ func (a *Agent) create(req backend.CreateRequest, events chan<- backend.CreateEv
 
 // place validates, records the cluster with its machines, volumes and
 // secrets, and starts the machines.
-func (a *Agent) place(req backend.CreateRequest) (*backend.Credentials, error) {
+func (a *Agent) place(req backend.CreateRequest, rf *RestoreFrom) (*backend.Credentials, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
@@ -66,11 +74,32 @@ func (a *Agent) place(req backend.CreateRequest) (*backend.Credentials, error) {
 		return nil, err
 	}
 	sec := keeper.Secrets{SuperuserPassword: randomHex(24), AdminPassword: randomHex(24), ReplPassword: randomHex(24)}
-	if err := writeSecrets(a.cfg.Home, req.Name, sec); err != nil {
+	// The repository's cipher key is made with the cluster and kept with
+	// its secrets; a restored cluster also gets its source's, to read it.
+	extra := map[string]string{secretCipher: randomHex(32)}
+	if rf != nil {
+		rs, err := restoreSecrets(a.cfg.Home, rf.Cluster)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range rs {
+			extra[k] = v
+		}
+	}
+	if err := os.MkdirAll(backupsDir(a.cfg.Home), 0o711); err != nil {
+		return nil, fmt.Errorf("create %s: %w", backupsDir(a.cfg.Home), err)
+	}
+	if err := writeSecrets(a.cfg.Home, req.Name, sec, extra); err != nil {
 		return nil, err
 	}
+	if err := ensureCA(a.cfg.Home, req.Name); err != nil {
+		_ = os.RemoveAll(filepath.Dir(secretsPath(a.cfg.Home, req.Name)))
+		return nil, err
+	}
+	bk := defaultBackup()
+	bk.RestoreFrom = rf
 	c := &Cluster{Name: req.Name, Org: orDefault(req.Org, "personal"), Region: req.Region, VMSize: req.VMSize,
-		VolumeGB: req.VolumeGB, Subnet: subnet, Created: time.Now().UTC()}
+		VolumeGB: req.VolumeGB, Subnet: subnet, Created: time.Now().UTC(), Backup: bk}
 	for i := 0; i < req.InitialClusterSize; i++ {
 		if err := a.addMachine(c, req.Region); err != nil {
 			_ = os.RemoveAll(filepath.Dir(secretsPath(a.cfg.Home, req.Name)))
@@ -87,7 +116,9 @@ func (a *Agent) place(req backend.CreateRequest) (*backend.Credentials, error) {
 	}
 	return &backend.Credentials{Username: "postgres", Password: sec.SuperuserPassword, Hostname: c.Name + ".internal",
 		ProxyPort: 5432, PGPort: 5433,
-		LocalURL: fmt.Sprintf("postgres://postgres:%s@%s/postgres", sec.SuperuserPassword, net.JoinHostPort(c.Machines[0].IP, "5432"))}, nil
+		LocalURL: (&url.URL{Scheme: "postgres", User: url.UserPassword("postgres", sec.SuperuserPassword),
+			Host: net.JoinHostPort(c.Machines[0].IP, "5432"), Path: "/postgres", RawQuery: tlsQuery(a.cfg.Home, c.Name).Encode()}).String(),
+		CAFile: caPath(a.cfg.Home, c.Name)}, nil
 }
 
 // addMachine allocates a machine with a new volume; a.mu is held.
@@ -244,13 +275,21 @@ func stepMessage(m backend.MachineStatus, step string) string {
 	return fmt.Sprintf("volume %s created", m.Volume)
 }
 
-func writeSecrets(home, cluster string, s keeper.Secrets) error {
+func writeSecrets(home, cluster string, s keeper.Secrets, extra map[string]string) error {
 	dir := filepath.Dir(secretsPath(home, cluster))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
 	body := "PGTUI_SUPERUSER_PASSWORD=" + s.SuperuserPassword + "\nPGTUI_ADMIN_PASSWORD=" + s.AdminPassword +
 		"\nPGTUI_REPL_PASSWORD=" + s.ReplPassword + "\n"
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		body += k + "=" + extra[k] + "\n"
+	}
 	return writeAtomic(secretsPath(home, cluster), []byte(body), 0o600, false)
 }
 

@@ -203,9 +203,14 @@ func (a *Agent) nodeCommand(cluster, id string) (*exec.Cmd, error) {
 		}
 	}
 	size, _ := backend.LookupVMSize(m.VMSize)
+	if err := ensureCA(a.cfg.Home, c.Name); err != nil {
+		return nil, err
+	}
 	args := []string{"node", "--name", m.ID, "--cluster", c.Name, "--data-dir", m.Volume, "--listen", m.IP,
 		"--etcd-endpoints", joinComma(a.etcdEndpoints()), "--secrets-file", secretsPath(a.cfg.Home, c.Name),
+		"--tls-ca-file", caPath(a.cfg.Home, c.Name), "--tls-ca-key-file", caKeyPath(a.cfg.Home, c.Name),
 		"--memory-mb", strconv.Itoa(size.MemoryMB), "--health-port", strconv.Itoa(healthPort), "--metrics-port", strconv.Itoa(metricsPort)}
+	args = append(args, a.backupArgs(c)...)
 	cmd := exec.Command(a.cfg.Bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	logf, err := openLog(a.cfg.Home, m.ID)

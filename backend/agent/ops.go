@@ -36,6 +36,8 @@ func (a *Agent) destroy(ctx context.Context, name string) error {
 		a.log.Warn("delete cluster keys", "cluster", name, "err", err)
 	}
 	_ = os.RemoveAll(filepath.Dir(secretsPath(a.cfg.Home, name)))
+	// The backups go with the cluster: its cipher key is gone too.
+	_ = os.RemoveAll(filepath.Join(backupsDir(a.cfg.Home), name))
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	delete(a.state.Clusters, name)

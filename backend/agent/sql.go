@@ -69,7 +69,10 @@ func (a *Agent) adminConn(ctx context.Context, cluster, database string) (*pgx.C
 	if len(addrs) == 0 {
 		return nil, fmt.Errorf("no machine of %s is running: start one with `pgtui machine start`", cluster)
 	}
-	conn, err := pgadmin.DialFirst(ctx, addrs, pw, database, "disable")
+	// prefer: TLS while the cluster serves it (pg_hba then accepts only
+	// TLS), plain once it is turned off; the agent dials its own machines
+	// on loopback.
+	conn, err := pgadmin.DialFirst(ctx, addrs, pw, database, "prefer")
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cluster, err)
 	}

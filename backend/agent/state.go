@@ -33,6 +33,9 @@ type Cluster struct {
 	Machines []*Machine `json:"machines"`
 	Created  time.Time  `json:"created"`
 	Deployed bool       `json:"deployed"`
+	// Backup: the cluster's backup settings (nil: none, a cluster made
+	// before backups existed).
+	Backup *Backup `json:"backup,omitempty"`
 }
 
 // Machine is one `pgtui node` process with its volume.

@@ -60,7 +60,7 @@ func TestPlatformChecksAndMetrics(t *testing.T) {
 		}
 	}
 
-	checkMetricsStream(t, p.c, creds.LocalURL+"?sslmode=disable", leader, replica)
+	checkMetricsStream(t, p.c, creds.LocalURL, leader, replica)
 
 	if err := p.c.MachineAction(ctx, "checked", replica.ID, backend.ActionStop); err != nil {
 		t.Fatal(err)

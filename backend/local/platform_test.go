@@ -7,7 +7,9 @@ package local_test
 import (
 	"context"
 	"fmt"
+	neturl "net/url"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -203,7 +205,7 @@ func TestPlatformCreateAttachFailoverRestart(t *testing.T) {
 		}
 	}
 	// The printed password works through the proxy.
-	url := creds.LocalURL + "?sslmode=disable"
+	url := creds.LocalURL
 	if got := query(t, url, `SELECT current_user`); got != "postgres" {
 		t.Errorf("current_user = %q", got)
 	}
@@ -230,6 +232,7 @@ func TestPlatformCreateAttachFailoverRestart(t *testing.T) {
 	if got := query(t, env["DATABASE_URL"], `SELECT current_user || '@' || current_database()`); got != "web_app@web_app" {
 		t.Errorf("app connects as %s", got)
 	}
+	checkTLS(t, env["DATABASE_URL"])
 	if err := p.c.Detach(ctx, "pg-one", "web-app"); err != nil {
 		t.Fatal(err)
 	}
@@ -269,6 +272,9 @@ func TestPlatformCreateAttachFailoverRestart(t *testing.T) {
 	if got := query(t, url, `SELECT v::text FROM t`); got != "42" {
 		t.Errorf("row after failover: %s", got)
 	}
+	// The proxy forwards TLS to the new leader, whose certificate names
+	// the first machine's address too.
+	checkTLS(t, url)
 
 	// Agent stop and start: the cluster comes back with its data.
 	p.shutdown()
@@ -499,8 +505,9 @@ func TestPlatformReadOnlyAndSSL(t *testing.T) {
 	p := startPlatform(t)
 	creds, _ := create(t, p.c, "guarded", 1)
 	ctx := tctx(t, 2*time.Minute)
-	write := func(ctx context.Context, sslmode string) error {
-		conn, err := pgx.Connect(ctx, creds.LocalURL+"?sslmode="+sslmode)
+	plain := withSSLMode(t, creds.LocalURL, "disable")
+	write := func(ctx context.Context, url string) error {
+		conn, err := pgx.Connect(ctx, url)
 		if err != nil {
 			return err
 		}
@@ -508,14 +515,25 @@ func TestPlatformReadOnlyAndSSL(t *testing.T) {
 		_, err = conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS ro (v int); INSERT INTO ro VALUES (1)`)
 		return err
 	}
-	// TLS is on by default, through the proxy.
-	waitSQL(t, "write over TLS", func(ctx context.Context) error { return write(ctx, "require") })
-
-	// A threshold above the volume's free space turns the leader read-only.
+	// The printed URL verifies the server against the cluster's CA.
+	if !strings.Contains(creds.LocalURL, "sslmode=verify-full") || !strings.Contains(creds.LocalURL, "sslrootcert=") {
+		t.Errorf("create's URL %s does not verify the server", creds.LocalURL)
+	}
+	waitSQL(t, "write over TLS", func(ctx context.Context) error { return write(ctx, creds.LocalURL) })
+	checkTLS(t, creds.LocalURL)
+	// A client that offers no TLS matches no pg_hba line.
+	if err := write(ctx, plain); err == nil || !strings.Contains(err.Error(), "no pg_hba.conf entry") {
+		t.Errorf("plain connection while TLS is on: %v, want refused by pg_hba", err)
+	}
 	cfg, err := p.c.ClusterConfig(ctx, "guarded")
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !strings.HasPrefix(cfg.CA, "-----BEGIN CERTIFICATE-----") {
+		t.Errorf("config has no CA: %q", cfg.CA)
+	}
+
+	// A threshold above the volume's free space turns the leader read-only.
 	waitSQL(t, "free space reported", func(ctx context.Context) error {
 		if cfg, err = p.c.ClusterConfig(ctx, "guarded"); err == nil && cfg.FreePct == 0 {
 			return fmt.Errorf("no free space figure yet")
@@ -530,7 +548,7 @@ func TestPlatformReadOnlyAndSSL(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitSQL(t, "leader refuses writes", func(ctx context.Context) error {
-		err := write(ctx, "disable")
+		err := write(ctx, creds.LocalURL)
 		if err != nil && strings.Contains(err.Error(), "read-only transaction") {
 			return nil
 		}
@@ -547,20 +565,52 @@ func TestPlatformReadOnlyAndSSL(t *testing.T) {
 	if _, err := p.c.UpdateConfig(ctx, "guarded", backend.ConfigUpdate{ReadOnlyBelowPct: &off}); err != nil {
 		t.Fatal(err)
 	}
-	waitSQL(t, "leader accepts writes again", func(ctx context.Context) error { return write(ctx, "disable") })
+	waitSQL(t, "leader accepts writes again", func(ctx context.Context) error { return write(ctx, creds.LocalURL) })
 
-	// SSL off: a client that requires TLS is refused.
+	// SSL off: a client that requires TLS is refused, a plain one gets in.
 	no := false
 	if _, err := p.c.UpdateConfig(ctx, "guarded", backend.ConfigUpdate{SSL: &no}); err != nil {
 		t.Fatal(err)
 	}
 	waitSQL(t, "TLS refused", func(ctx context.Context) error {
-		if err := write(ctx, "require"); err == nil {
+		if err := write(ctx, creds.LocalURL); err == nil {
 			return fmt.Errorf("TLS still accepted")
 		}
 		return nil
 	})
-	if err := write(ctx, "disable"); err != nil {
+	if err := write(ctx, plain); err != nil {
 		t.Fatalf("plain connection after ssl off: %v", err)
+	}
+}
+
+// withSSLMode is url with its sslmode replaced and no root certificate.
+func withSSLMode(t *testing.T, raw, mode string) string {
+	t.Helper()
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Del("sslrootcert")
+	q.Set("sslmode", mode)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// checkTLS connects with pgx and with libpq (psql) on the URL exactly as
+// given and checks that the session is encrypted (pg_stat_ssl).
+func checkTLS(t *testing.T, url string) {
+	t.Helper()
+	const q = `SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()`
+	if got := query(t, url, q); got != "true" {
+		t.Errorf("pgx on %s: ssl = %s", url, got)
+	}
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Fatalf("psql is missing (make deps installs postgresql-client): %v", err)
+	}
+	out, err := exec.Command(psql, "-XAtc", q, url).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "true" {
+		t.Errorf("psql on %s: %v: %s", url, err, out)
 	}
 }

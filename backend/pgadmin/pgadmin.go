@@ -254,18 +254,18 @@ func DialFirst(ctx context.Context, addrs []string, password, database, sslmode 
 	}
 	var lastErr error
 	for _, addr := range addrs {
-		cfg, err := pgx.ParseConfig("connect_timeout=5 sslmode=" + sslmode)
-		if err != nil {
-			return nil, err
-		}
 		host, port, err := splitHostPort(addr)
 		if err != nil {
 			return nil, err
 		}
-		cfg.Host, cfg.Port, cfg.User, cfg.Password, cfg.Database = host, port, AdminUser, password, database
-		if cfg.TLSConfig != nil {
-			cfg.TLSConfig.ServerName = host
+		// The host goes into the parsed string: parsed without one, the
+		// default host may be a unix socket, which gets no TLS config,
+		// and setting Host afterwards would then connect in clear.
+		cfg, err := pgx.ParseConfig(fmt.Sprintf("host='%s' port=%d connect_timeout=5 sslmode=%s", host, port, sslmode))
+		if err != nil {
+			return nil, err
 		}
+		cfg.User, cfg.Password, cfg.Database = AdminUser, password, database
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		conn, err := pgx.ConnectConfig(cctx, cfg)
 		cancel()

@@ -47,8 +47,12 @@ same --initial-cluster; it prints "ready" once the cluster has a quorum.`,
 	f.StringVar(&m.CertFile, "cert", "", "member certificate (PEM; server and client usage)")
 	f.StringVar(&m.KeyFile, "key", "", "key of --cert (PEM)")
 	f.StringVar(&m.CAFile, "cacert", "", "CA (PEM) that clients' and peers' certificates must be signed by")
-	f.DurationVar(&heart, "heartbeat", 0, "raft heartbeat interval (default etcd's 100ms)")
-	f.DurationVar(&elected, "election", 0, "raft election timeout (default etcd's 1s)")
+	// A lost raft leader is replaced within about two election timeouts,
+	// and no lease is renewed meanwhile: that must fit in the slack of the
+	// nodes' 2 s leader lease (docs/ARCHITECTURE.md, "Hosts"), where
+	// etcd's default 1 s did not.
+	f.DurationVar(&heart, "heartbeat", 100*time.Millisecond, "raft heartbeat interval")
+	f.DurationVar(&elected, "election", 500*time.Millisecond, "raft election timeout (at least 5 heartbeats)")
 	return cmd
 }
 

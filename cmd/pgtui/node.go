@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,11 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pgtui/pgtui/internal/etcdtls"
 	"github.com/pgtui/pgtui/nodeimage"
 	"github.com/pgtui/pgtui/nodeimage/checks"
 	"github.com/pgtui/pgtui/nodeimage/cluster"
 	"github.com/pgtui/pgtui/nodeimage/keeper"
 	"github.com/pgtui/pgtui/nodeimage/logring"
+	"github.com/pgtui/pgtui/nodeimage/pg"
 	"github.com/pgtui/pgtui/nodeimage/store"
 	"github.com/spf13/cobra"
 )
@@ -30,6 +33,8 @@ func newNode() *cobra.Command {
 	var (
 		cfg         nodeimage.Config
 		secretsFile string
+		caFile      string
+		caKeyFile   string
 		asyncMode   bool
 		strict      bool
 		maxLag      int64
@@ -61,6 +66,9 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 			if cfg.Backup, err = bf.config(secretsFile); err != nil {
 				return err
 			}
+			if cfg.TLSCA, err = loadCA(caFile, caKeyFile); err != nil {
+				return err
+			}
 			cfg.Params = nodeimage.MemoryParams(memoryMB)
 			cfg.Options = cluster.Options{SyncMode: !asyncMode, Strict: strict, MaxLagBytes: maxLag}
 			cfg.Timing = nodeimage.DefaultTiming()
@@ -88,6 +96,8 @@ or from --secrets-file (KEY=VALUE lines with those names, mode 0600).`,
 	f.IntVar(&cfg.HealthPort, "health-port", 5500, "health check port")
 	f.IntVar(&cfg.MetricsPort, "metrics-port", 9187, "Prometheus metrics port")
 	f.StringVar(&secretsFile, "secrets-file", "", "file with the passwords (mode 0600)")
+	f.StringVar(&caFile, "tls-ca-file", "", "the cluster's CA certificate (PEM): the server certificate is signed by it (default: self-signed)")
+	f.StringVar(&caKeyFile, "tls-ca-key-file", "", "the CA's private key (PEM, mode 0600), with --tls-ca-file")
 	f.BoolVar(&asyncMode, "async", false, "asynchronous replication (default: synchronous)")
 	f.BoolVar(&strict, "strict", false, "sync mode: refuse writes rather than fall back to async when no standby is connected")
 	f.Int64Var(&maxLag, "max-lag", 1<<20, "never promote a replica more than this many bytes behind")
@@ -115,6 +125,7 @@ func addCheckFlags(cmd *cobra.Command, th *checks.Thresholds, every *time.Durati
 func newNodeSwitchover() *cobra.Command {
 	var (
 		endpoints []string
+		tlsFiles  etcdtls.Files
 		clusterN  string
 		target    string
 		force     bool
@@ -124,7 +135,11 @@ func newNodeSwitchover() *cobra.Command {
 		Short: "Ask the sentinel for a planned switchover",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cli, err := nodeimage.NewEtcdClient(endpoints)
+			tlsCfg, err := etcdtls.ClientConfig(tlsFiles)
+			if err != nil {
+				return err
+			}
+			cli, err := nodeimage.NewEtcdClientTLS(endpoints, tlsCfg)
 			if err != nil {
 				return err
 			}
@@ -133,6 +148,9 @@ func newNodeSwitchover() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringSliceVar(&endpoints, "etcd-endpoints", []string{"http://127.0.0.1:2379"}, "etcd endpoints")
+	cmd.Flags().StringVar(&tlsFiles.CACert, "etcd-cacert", "", "CA certificate (PEM) of an etcd over TLS")
+	cmd.Flags().StringVar(&tlsFiles.Cert, "etcd-cert", "", "client certificate (PEM) for etcd")
+	cmd.Flags().StringVar(&tlsFiles.Key, "etcd-key", "", "key (PEM) of --etcd-cert")
 	cmd.Flags().StringVar(&clusterN, "cluster", "", "cluster name")
 	cmd.Flags().StringVar(&target, "to", "", "member to promote (default: the best replica)")
 	cmd.Flags().BoolVar(&force, "force", false, "allow a replica beyond max lag")
@@ -190,6 +208,29 @@ func secretGetter(file string) (func(string) string, error) {
 		}
 		return os.Getenv(k)
 	}, nil
+}
+
+// loadCA reads the cluster's CA; none when no file is given.
+func loadCA(certFile, keyFile string) (*pg.CA, error) {
+	if certFile == "" && keyFile == "" {
+		return nil, nil
+	}
+	if certFile == "" || keyFile == "" {
+		return nil, errors.New("--tls-ca-file and --tls-ca-key-file go together: pass both or neither")
+	}
+	cert, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-ca-file: %w", err)
+	}
+	key, err := readPrivateFile(keyFile, "CA key file")
+	if err != nil {
+		return nil, err
+	}
+	ca, err := pg.ParseCA(cert, key)
+	if err != nil {
+		return nil, fmt.Errorf("%s, %s: %w", certFile, keyFile, err)
+	}
+	return ca, nil
 }
 
 // readPrivateFile reads a file of secrets, refusing one that others can

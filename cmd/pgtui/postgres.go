@@ -20,6 +20,7 @@ func newPostgres(d *deps) *cobra.Command {
 	for _, f := range []func(*deps) *cobra.Command{
 		newPostgresCreate, newPostgresList, newPostgresStatus, newPostgresUsers, newPostgresDB,
 		newPostgresAttach, newPostgresDetach, newPostgresFailover, newPostgresRestart, newPostgresDestroy, newPostgresConfig, newPostgresMetrics, newPostgresConnect,
+		newPostgresBackup, newPostgresRestore,
 	} {
 		cmd.AddCommand(f(d))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/pgtui/pgtui/backend"
 	"github.com/pgtui/pgtui/internal/render"
@@ -16,20 +17,29 @@ import (
 func newPostgresConfig(d *deps) *cobra.Command {
 	cmd := &cobra.Command{Use: "config", Short: "Show or change a cluster's settings (TLS, read-only threshold, max lag)"}
 	var app string
-	var asJSON bool
+	var asJSON, ca bool
 	show := &cobra.Command{
 		Use:   "show",
-		Short: "Show the cluster's settings",
-		Args:  cobra.NoArgs,
+		Short: "Show the cluster's settings, or with --ca its CA certificate",
+		Long: `Show the cluster's settings. With --ca, print the cluster's CA certificate
+(PEM) instead: clients verify the servers against it with
+sslmode=verify-full sslrootcert=FILE, e.g.
+  pgtui postgres config show -a NAME --ca > NAME-ca.crt`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if ca {
+				return runConfigCA(cmd.Context(), d, app)
+			}
 			return runConfig(cmd.Context(), d, app, asJSON, nil)
 		},
 	}
 	addAppFlag(show, &app, "the cluster")
 	addJSONFlag(show, &asJSON)
+	show.Flags().BoolVar(&ca, "ca", false, "print the cluster's CA certificate (PEM)")
 	var ssl bool
 	var ro float64
 	var maxLag int64
+	var yes bool
 	update := &cobra.Command{
 		Use:   "update",
 		Short: "Change settings: --ssl=false, --read-only-below PCT (0 = off), --max-lag BYTES",
@@ -38,6 +48,11 @@ func newPostgresConfig(d *deps) *cobra.Command {
 			var u backend.ConfigUpdate
 			f := cmd.Flags()
 			if f.Changed("ssl") {
+				if !ssl {
+					if err := d.confirmSSLOff(app, yes); err != nil {
+						return err
+					}
+				}
 				u.SSL = &ssl
 			}
 			if f.Changed("read-only-below") {
@@ -54,7 +69,8 @@ func newPostgresConfig(d *deps) *cobra.Command {
 	}
 	addAppFlag(update, &app, "the cluster")
 	addJSONFlag(update, &asJSON)
-	update.Flags().BoolVar(&ssl, "ssl", true, "serve TLS (self-signed certificate)")
+	update.Flags().BoolVar(&ssl, "ssl", true, "serve TLS with a certificate signed by the cluster's CA (--ssl=false asks first)")
+	update.Flags().BoolVarP(&yes, "yes", "y", false, "turn TLS off without asking")
 	update.Flags().Float64Var(&ro, "read-only-below", 10, "turn the leader read-only below this much free volume space, in percent (0 = never)")
 	update.Flags().Int64Var(&maxLag, "max-lag", 1<<20, "never promote a replica more than this many bytes behind")
 	cmd.AddCommand(show, update)
@@ -93,6 +109,52 @@ func runConfig(ctx context.Context, d *deps, app string, asJSON bool, u *backend
 		{"SSL", onOff(c.SSL)}, {"Mode", mode}, {"Read-only", threshold},
 		{"Sync mode", onOff(c.SyncMode)}, {"Max lag", fmt.Sprintf("%d bytes", c.MaxLagBytes)},
 	})
+}
+
+// runConfigCA prints the cluster's CA certificate.
+func runConfigCA(ctx context.Context, d *deps, app string) error {
+	if err := requireApp(app); err != nil {
+		return err
+	}
+	b, err := d.backend()
+	if err != nil {
+		return err
+	}
+	c, err := b.ClusterConfig(ctx, app)
+	if err != nil {
+		return err
+	}
+	if c.CA == "" {
+		return fmt.Errorf("cluster %s has no CA: its nodes serve self-signed certificates, so connect with sslmode=require", app)
+	}
+	d.printf("%s", c.CA)
+	return nil
+}
+
+// confirmSSLOff explains what turning TLS off means and asks on a
+// terminal; without one, --yes is required.
+func (d *deps) confirmSSLOff(app string, yes bool) error {
+	if yes {
+		return nil
+	}
+	if !d.IsTTY {
+		return fmt.Errorf("--yes is required to turn TLS off for %s when not running interactively", app)
+	}
+	_, _ = fmt.Fprintf(d.Err, `Turning TLS off for %s:
+  why one would: the network already encrypts (a WireGuard tunnel, a private
+  network), or an old client cannot speak TLS.
+  what it costs: passwords and data cross the network in clear, nobody can
+  check they reach this cluster's servers, and connection strings with
+  sslmode=verify-full or require stop working until TLS is back on.
+`, app)
+	answer, err := d.readLine("Turn TLS off? (yes/no)")
+	if err != nil {
+		return err
+	}
+	if a := strings.ToLower(answer); a != "y" && a != "yes" {
+		return errors.New("TLS stays on")
+	}
+	return nil
 }
 
 func onOff(b bool) string {

@@ -95,8 +95,51 @@ func runPostgresConnect(ctx context.Context, d *deps, app, machine, database, us
 	}()
 	defer func() { stop(); <-done }()
 	local := ln.Addr().(*net.TCPAddr).Port
-	return runPSQL(d, psql, []string{"-h", "127.0.0.1", "-p", strconv.Itoa(local), "-U", user, "-d", database},
-		"PGPASSWORD="+password, "PGSSLMODE=disable")
+	ssl, cleanup, err := tunnelSSL(ctx, d, app)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	// host names the server as its certificate does; hostaddr is the
+	// forward's end on this machine.
+	conninfo := fmt.Sprintf("host=%s hostaddr=127.0.0.1 port=%d user=%s dbname=%s %s",
+		quoteConninfo(host), local, quoteConninfo(user), quoteConninfo(database), ssl)
+	return runPSQL(d, psql, []string{conninfo}, "PGPASSWORD="+password)
+}
+
+// tunnelSSL is the TLS part of a conninfo for the cluster: verify-full
+// against its CA (written to a private temporary file for psql), require
+// where the cluster has no CA, disable where it turned TLS off.
+func tunnelSSL(ctx context.Context, d *deps, app string) (string, func(), error) {
+	none := func() {}
+	b, err := d.backend()
+	if err != nil {
+		return "", none, err
+	}
+	c, err := b.ClusterConfig(ctx, app)
+	if err != nil {
+		return "", none, fmt.Errorf("TLS settings of %s: %w", app, err)
+	}
+	switch {
+	case !c.SSL:
+		return "sslmode=disable", none, nil
+	case c.CA == "":
+		return "sslmode=require", none, nil
+	}
+	f, err := os.CreateTemp("", "pgtui-ca-*.crt")
+	if err != nil {
+		return "", none, fmt.Errorf("write the CA of %s: %w", app, err)
+	}
+	cleanup := func() { _ = os.Remove(f.Name()) }
+	_, err = f.WriteString(c.CA)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		cleanup()
+		return "", none, fmt.Errorf("write the CA of %s: %w", app, err)
+	}
+	return "sslmode=verify-full sslrootcert=" + quoteConninfo(f.Name()), cleanup, nil
 }
 
 // runPSQL runs psql on the terminal with env added (the password goes

@@ -178,7 +178,7 @@ func testProxyCommand(t *testing.T, c cli) {
 	}
 	qctx, qcancel := context.WithTimeout(ctx, 20*time.Second)
 	defer qcancel()
-	conn, err := pgx.Connect(qctx, "postgres://postgres:"+ci.Password+"@127.0.0.1:"+port+"/postgres?sslmode=disable")
+	conn, err := pgx.Connect(qctx, "postgres://postgres:"+ci.Password+"@127.0.0.1:"+port+"/postgres?sslmode=require")
 	if err != nil {
 		t.Fatalf("connect through pgtui proxy: %v", err)
 	}

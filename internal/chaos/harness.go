@@ -159,15 +159,19 @@ func (h *harness) fault(ctx context.Context, kind string) error {
 	return nil
 }
 
-func (h *harness) waitWrites(ctx context.Context) {
+func (h *harness) waitWrites(ctx context.Context) { waitWrites(ctx, h.writers) }
+
+// waitWrites waits (30 s at most) until the writers together have 20
+// more acknowledged writes.
+func waitWrites(ctx context.Context, writers []*writer) {
 	before := 0
-	for _, w := range h.writers {
+	for _, w := range writers {
 		before += w.count()
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		n := 0
-		for _, w := range h.writers {
+		for _, w := range writers {
 			n += w.count()
 		}
 		if n >= before+20 {
@@ -179,9 +183,11 @@ func (h *harness) waitWrites(ctx context.Context) {
 
 // unavailable is the longest time since start without any acknowledged
 // write from any client.
-func (h *harness) unavailable(start time.Time) time.Duration {
+func (h *harness) unavailable(start time.Time) time.Duration { return unavailable(h.writers, start) }
+
+func unavailable(writers []*writer, start time.Time) time.Duration {
 	var times []time.Time
-	for _, w := range h.writers {
+	for _, w := range writers {
 		for _, a := range w.snapshot() {
 			if a.Client.After(start) {
 				times = append(times, a.Client)

@@ -2,7 +2,9 @@
 // write load and checks, after each, that no acknowledged write was lost,
 // that no two nodes accepted writes at once, and that replicas match the
 // leader. Run by `make chaos`; CHAOS_FAULTS and CHAOS_SEED pick the number
-// of faults and the seed. It writes docs/RELIABILITY.md.
+// of faults and the seed. It writes docs/RELIABILITY.md. With CHAOS_HOSTS=3
+// the cluster spreads over three hosts with an etcd cluster (hosts.go) and
+// it writes docs/RELIABILITY-HOSTS.md.
 package main
 
 import (
@@ -26,6 +28,16 @@ func main() {
 	faults := envInt("CHAOS_FAULTS", 100)
 	seed := uint64(envInt("CHAOS_SEED", int(time.Now().UnixNano()%100000)))
 	out := os.Getenv("CHAOS_REPORT")
+	if n := envInt("CHAOS_HOSTS", 0); n > 0 {
+		if out == "" {
+			out = "docs/RELIABILITY-HOSTS.md"
+		}
+		if err := runHosts(n, faults, seed, out); err != nil {
+			fmt.Fprintln(os.Stderr, "chaos:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if out == "" {
 		out = "docs/RELIABILITY.md"
 	}

@@ -96,6 +96,7 @@ type summary struct {
 	seed                    uint64
 	took                    time.Duration
 	faults                  int
+	hosts                   int // hosts mode: the cluster spreads over this many hosts
 }
 
 type kindRow struct {
@@ -140,19 +141,51 @@ func (s summary) table() string {
 
 func (s summary) markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Reliability\n\nWritten by `make chaos` on %s, seed %d, %d faults, %s.\n\n", time.Now().UTC().Format("2006-01-02"), s.seed, s.faults, s.took.Round(time.Second))
-	b.WriteString("A real 3-node cluster (sync mode, lease TTL 2 s) under three writers, one through each node's proxy, ")
-	b.WriteString("doing unique inserts. After each fault the harness waits for one leader with two streaming replicas and a ")
-	b.WriteString("settled sync standby, then checks that every acknowledged insert is on the leader. At the end, with writers ")
-	b.WriteString("stopped, every replica must match the leader (row count and checksum), and no node may have acknowledged a ")
-	b.WriteString("write on an older timeline after another node acknowledged one on a newer timeline (split brain).\n\n")
+	if s.hosts > 0 {
+		s.hostsIntro(&b)
+	} else {
+		s.intro(&b)
+	}
 	b.WriteString("| fault | trials | max write unavailability | max convergence | lost acked writes |\n|---|---|---|---|---|\n")
 	for _, k := range s.kinds {
 		r := s.rows[k]
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %d |\n", k, r.trials, r.maxUnavail.Round(time.Millisecond), r.maxConv.Round(time.Millisecond), r.lost)
 	}
+	if s.hosts > 0 {
+		b.WriteString("\n")
+	} else {
+		s.notes(&b)
+	}
+	fmt.Fprintf(&b, "Acknowledged writes: %d. Lost: %d. Split-brain intervals: %d.\n\n", s.acked, s.lost, s.splitBrain)
+	fmt.Fprintf(&b, "`chaos: %d faults, %d lost acknowledged writes, %d split-brain intervals, seed %d`\n", s.faults, s.lost, s.splitBrain, s.seed)
+	return b.String()
+}
+
+func (s summary) hostsIntro(b *strings.Builder) {
+	fmt.Fprintf(b, "# Reliability across hosts\n\nWritten by `make chaos CHAOS_HOSTS=%d` on %s, seed %d, %d faults, %s.\n\n", s.hosts, time.Now().UTC().Format("2006-01-02"), s.seed, s.faults, s.took.Round(time.Second))
+	fmt.Fprintf(b, "A real cluster over %d hosts (network namespaces on a bridge, each with its own address), each running one ", s.hosts)
+	b.WriteString("member of a three-member etcd cluster over TLS with client certificates and one `pgtui node` (sync mode, lease TTL 2 s). ")
+	b.WriteString("Three writers, one through each host's proxy, do unique inserts. A host kill SIGKILLs every process of the host; ")
+	b.WriteString("a partition takes the host's link down (open connections stall), with a client inside the leader's host writing to its ")
+	b.WriteString("postgres throughout; etcd faults kill the raft leader, the member on the database leader's host, or stop two members ")
+	b.WriteString("(no quorum: the leader must refuse writes) and start them again. After each fault the harness waits for all etcd ")
+	b.WriteString("members, one leader with two streaming replicas and a settled sync standby, then checks that every acknowledged insert ")
+	b.WriteString("is on the leader. At the end every replica must match the leader and no older primary may have acknowledged a write ")
+	b.WriteString("after a newer one (split brain).\n\n")
+}
+
+func (s summary) intro(b *strings.Builder) {
+	fmt.Fprintf(b, "# Reliability\n\nWritten by `make chaos` on %s, seed %d, %d faults, %s.\n\n", time.Now().UTC().Format("2006-01-02"), s.seed, s.faults, s.took.Round(time.Second))
+	b.WriteString("A real 3-node cluster (sync mode, lease TTL 2 s) under three writers, one through each node's proxy, ")
+	b.WriteString("doing unique inserts. After each fault the harness waits for one leader with two streaming replicas and a ")
+	b.WriteString("settled sync standby, then checks that every acknowledged insert is on the leader. At the end, with writers ")
+	b.WriteString("stopped, every replica must match the leader (row count and checksum), and no node may have acknowledged a ")
+	b.WriteString("write on an older timeline after another node acknowledged one on a newer timeline (split brain).\n\n")
+}
+
+func (s summary) notes(b *strings.Builder) {
 	if s.partitionSkip != "" {
-		fmt.Fprintf(&b, "| network partition of the leader | 0 | not run: %s | | |\n", s.partitionSkip)
+		fmt.Fprintf(b, "| network partition of the leader | 0 | not run: %s | | |\n", s.partitionSkip)
 	}
 	b.WriteString("\nThe volume fault raises the read-only threshold above the leader's free space (the same code path as a filling disk) and lowers it again.")
 	if s.partitionSkip == "" {
@@ -160,7 +193,4 @@ func (s summary) markdown() string {
 		b.WriteString("A client inside the leader's namespace keeps writing to its postgres throughout: its acknowledged writes count in the lost and split-brain checks.")
 	}
 	b.WriteString("\n\n")
-	fmt.Fprintf(&b, "Acknowledged writes: %d. Lost: %d. Split-brain intervals: %d.\n\n", s.acked, s.lost, s.splitBrain)
-	fmt.Fprintf(&b, "`chaos: %d faults, %d lost acknowledged writes, %d split-brain intervals, seed %d`\n", s.faults, s.lost, s.splitBrain, s.seed)
-	return b.String()
 }

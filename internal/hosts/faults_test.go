@@ -224,7 +224,8 @@ func TestHostsPartitionLeader(t *testing.T) {
 	verify(ctx, t, c, via, append(outside.w.Acks(), inside.w.Acks()...))
 }
 
-// Loss of one etcd member (kill -9 of the raft leader) changes nothing:
+// Loss of one etcd member (kill -9 of the raft leader, on the database
+// leader's host) changes nothing:
 // no failover, the writer's connection is never dropped. Loss of two:
 // the leader fences (no quorum, no writes); writes resume when one
 // member returns.
@@ -246,17 +247,30 @@ func TestHostsEtcdMembers(t *testing.T) {
 	defer wr.stop()
 	waitAcks(ctx, t, wr.w, 20, "before the member loss")
 
+	// The hardest member to lose: the raft leader on the database
+	// leader's own host (its node's first endpoint).
+	if err := c.MoveEtcdLeader(ctx, leader); err != nil {
+		t.Fatal(err)
+	}
 	raft, err := c.EtcdLeader(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	waitAcks(ctx, t, wr.w, 20, "after the raft leadership moved to "+raft.Name)
 	raft.KillEtcd()
+	lost := time.Now()
+	for {
+		if h := raftLeaderAmong(ctx, c, raft); h != nil {
+			t.Logf("etcd member %s (raft leader) killed: %s leads raft after %v", raft.Name, h.Name, time.Since(lost).Round(time.Millisecond))
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("no new raft leader")
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval
+	}
 	// Two lease lifetimes and a new raft leader later, writes flow on the
 	// same connection in the same generation.
-	if err := c.WaitEtcd(ctx, 2); err != nil {
-		t.Fatal(err)
-	}
-	lost := time.Now()
 	for time.Since(lost) < 4*time.Second || wr.w.Count() < 100 {
 		waitAcks(ctx, t, wr.w, 10, "with one member lost")
 	}
@@ -265,6 +279,9 @@ func TestHostsEtcdMembers(t *testing.T) {
 	}
 	if st.Data.Generation != gen {
 		t.Errorf("losing etcd member %s (raft leader) caused a failover: generation %d -> %d", raft.Name, gen, st.Data.Generation)
+	}
+	if at, err := fenceTime(leader.NodeLog, lost); err == nil {
+		t.Errorf("losing etcd member %s fenced the leader %s %v after", raft.Name, leader.Name, at.Sub(lost).Round(time.Millisecond))
 	}
 	if wr.w.MaxGap() > 0 {
 		t.Errorf("losing etcd member %s interrupted writes for %v (a dropped connection)", raft.Name, wr.w.MaxGap())
@@ -311,6 +328,22 @@ func TestHostsEtcdMembers(t *testing.T) {
 	}
 	wr.stop()
 	verify(ctx, t, c, via, wr.w.Acks())
+}
+
+// raftLeaderAmong asks every member but dead which leads raft.
+func raftLeaderAmong(ctx context.Context, c *Cluster, dead *Host) *Host {
+	for _, h := range c.Hosts {
+		if h == dead {
+			continue
+		}
+		sctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		st, err := c.Client.Status(sctx, h.EtcdEndpoint())
+		cancel()
+		if err == nil && st.Leader != 0 && st.Leader == st.Header.MemberId {
+			return h
+		}
+	}
+	return nil
 }
 
 // writeOnce inserts one row with a fresh connection.

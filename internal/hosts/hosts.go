@@ -287,6 +287,36 @@ func (c *Cluster) EtcdLeader(ctx context.Context) (*Host, error) {
 	return nil, errors.New("no etcd member reports itself leader")
 }
 
+// MoveEtcdLeader makes h's member the raft leader (a leadership
+// transfer asked of the current leader).
+func (c *Cluster) MoveEtcdLeader(ctx context.Context, h *Host) error {
+	cur, err := c.EtcdLeader(ctx)
+	if err != nil {
+		return err
+	}
+	if cur == h {
+		return nil
+	}
+	st, err := c.Client.Status(ctx, h.EtcdEndpoint())
+	if err != nil {
+		return fmt.Errorf("etcd member %s: %w", h.Name, err)
+	}
+	tlsCfg, err := etcdtls.ClientConfig(c.TLS)
+	if err != nil {
+		return err
+	}
+	// The request must reach the leader itself.
+	cli, err := nodeimage.NewEtcdClientTLS([]string{cur.EtcdEndpoint()}, tlsCfg)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	if _, err := cli.MoveLeader(ctx, st.Header.MemberId); err != nil {
+		return fmt.Errorf("move etcd leadership %s -> %s: %w", cur.Name, h.Name, err)
+	}
+	return nil
+}
+
 // KillNode SIGKILLs the host's node; its postgres dies with it.
 func (h *Host) KillNode() { h.node.stop(syscall.SIGKILL, 0) }
 
@@ -351,12 +381,12 @@ func (h *Host) Dial() testcluster.DialFunc { return testcluster.DialInNetns(h.Ne
 
 // ProxyURL is a connection string through the host's proxy.
 func (c *Cluster) ProxyURL(h *Host) string {
-	return fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=disable&connect_timeout=3", c.Password, net.JoinHostPort(h.Addr, fmt.Sprint(ProxyPort)))
+	return fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=require&connect_timeout=3", c.Password, net.JoinHostPort(h.Addr, fmt.Sprint(ProxyPort)))
 }
 
 // DirectURL is a connection string straight to the host's postgres.
 func (c *Cluster) DirectURL(h *Host) string {
-	return fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=disable&connect_timeout=3", c.Password, net.JoinHostPort(h.Addr, fmt.Sprint(PGPort)))
+	return fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=require&connect_timeout=3", c.Password, net.JoinHostPort(h.Addr, fmt.Sprint(PGPort)))
 }
 
 // Host returns the host of this name (node and member share it).

@@ -38,11 +38,16 @@ func TestImageDockerfileBuild(t *testing.T) {
 	root := root(t)
 
 	// A store of the test's own: the stand-in base gets the official
-	// image's name only there.
+	// image's name only there. Its tmpdir too: `system reset` below
+	// removes the tmpdir, and the shared one (/run/libpod) holds the
+	// alive file of every other podman on the machine (a second CI run's
+	// podman failed with "open /run/libpod/alive: no such file").
 	store := t.TempDir()
 	podCtx := ctx
 	pod := func(args ...string) (string, error) {
-		full := append([]string{"--root", filepath.Join(store, "root"), "--runroot", filepath.Join(store, "run")}, args...)
+		full := append([]string{"--root", filepath.Join(store, "root"), "--runroot", filepath.Join(store, "run"),
+			"--tmpdir", filepath.Join(store, "tmp"), "--volumepath", filepath.Join(store, "volumes"),
+			"--network-config-dir", filepath.Join(store, "networks")}, args...)
 		cmd := exec.CommandContext(podCtx, "podman", full...)
 		cmd.Dir = root
 		out, err := cmd.CombinedOutput()

@@ -46,6 +46,10 @@ func DeployedLine(ev backend.CreateEvent) string {
 func ConnectionString(c backend.Credentials) string {
 	u := url.URL{Scheme: "postgres", User: url.UserPassword(c.Username, c.Password),
 		Host: c.Hostname + ":" + strconv.Itoa(c.ProxyPort)}
+	if c.CAFile != "" {
+		u.Path = "/postgres"
+		u.RawQuery = url.Values{"sslmode": {"verify-full"}, "sslrootcert": {c.CAFile}}.Encode()
+	}
 	return u.String()
 }
 

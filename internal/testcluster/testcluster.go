@@ -338,12 +338,12 @@ func (n *Node) PostgresPid() (int, error) {
 
 // ProxyURL is a connection string through the node's proxy.
 func (c *Cluster) ProxyURL(n *Node) string {
-	return fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=disable&connect_timeout=3", c.Password, net.JoinHostPort(n.Host, strconv.Itoa(n.ProxyPort)))
+	return fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=require&connect_timeout=3", c.Password, net.JoinHostPort(n.Host, strconv.Itoa(n.ProxyPort)))
 }
 
 // DirectURL is a connection string straight to the node's postgres.
 func (c *Cluster) DirectURL(n *Node) string {
-	return fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=disable&connect_timeout=3", c.Password, net.JoinHostPort(n.Host, strconv.Itoa(n.PGPort)))
+	return fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=require&connect_timeout=3", c.Password, net.JoinHostPort(n.Host, strconv.Itoa(n.PGPort)))
 }
 
 // NodeToken is the bearer token of the nodes' /checks and /logs.

@@ -66,13 +66,14 @@ func (b *Backrest) Restore(ctx context.Context, target Target) error {
 	if err := b.mkdirOwned(b.cfg.PGPath); err != nil {
 		return err
 	}
-	args := []string{"--pg1-path=" + b.cfg.PGPath, "--archive-mode=off", "--target-action=promote",
+	args := []string{"--pg1-path=" + b.cfg.PGPath, "--archive-mode=off",
 		"--recovery-option=restore_command=" + b.RestoreCommand()}
+	// Without a target, recovery replays the whole archive and promotes.
 	switch {
 	case !target.Time.IsZero():
-		args = append(args, "--type=time", "--target="+target.Time.Format(TimeLayout))
+		args = append(args, "--type=time", "--target="+target.Time.Format(TimeLayout), "--target-action=promote")
 	case target.Set != "":
-		args = append(args, "--set="+target.Set, "--type=immediate")
+		args = append(args, "--set="+target.Set, "--type=immediate", "--target-action=promote")
 	default:
 		args = append(args, "--type=default")
 	}

@@ -43,6 +43,10 @@ type Config struct {
 	Lease                              *store.Lease
 	Proxy                              *proxy.Proxy
 	Secrets                            Secrets
+	// TLSCA signs the server certificate (nil: self-signed); TLSNames
+	// are the names it carries besides Host and the members' addresses.
+	TLSCA    *pg.CA
+	TLSNames []string
 	// Params are extra postgresql.conf settings (memory sizing).
 	Params map[string]string
 	// Interval between reconciliations when nothing wakes the keeper.
@@ -83,6 +87,7 @@ type Keeper struct {
 	lastStreamed  time.Time
 	stepDownAt    time.Time // when postgres died under us as leader
 	lastErr       string
+	memberHosts   []string // members' addresses, for the certificate (proxies forward TLS to the leader)
 }
 
 // New makes a keeper; Run starts it.

@@ -189,15 +189,24 @@ func (k *Keeper) checkSpace(cd *cluster.Data) {
 	k.update(func(i *cluster.Info) { i.ReadOnly, i.FreePct = ro, float64(int(frac*1000))/10 })
 }
 
-// writeConf writes the settings, creating the TLS certificate first when
-// TLS is on.
+// writeConf writes the settings, creating or renewing the TLS
+// certificate first when TLS is on. A new certificate on a running
+// postgres needs a reload.
 func (k *Keeper) writeConf(s pg.Settings) (pg.ConfChange, error) {
+	certChanged := false
 	if s.SSL {
-		if err := k.cfg.PG.EnsureCert(k.cfg.Host); err != nil {
+		hosts := append(append([]string{k.cfg.Host}, k.cfg.TLSNames...), k.memberHosts...)
+		changed, err := k.cfg.PG.EnsureCert(k.cfg.TLSCA, hosts...)
+		if err != nil {
 			return pg.Unchanged, err
 		}
+		certChanged = changed
 	}
-	return k.cfg.PG.WriteConf(s)
+	change, err := k.cfg.PG.WriteConf(s)
+	if err == nil && certChanged && change == pg.Unchanged {
+		change = pg.NeedReload
+	}
+	return change, err
 }
 
 // standbyLocalSettings: a standby with no upstream, used only to promote.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +52,13 @@ func (k *Keeper) reconcile(ctx context.Context) {
 		return
 	}
 	k.adoptGeneration(v)
+	k.memberHosts = k.memberHosts[:0]
+	for _, m := range v.members {
+		if m.Info != nil && m.Info.Host != "" {
+			k.memberHosts = append(k.memberHosts, m.Info.Host)
+		}
+	}
+	sort.Strings(k.memberHosts)
 	if v.cd != nil {
 		if me := v.cd.Members[k.cfg.Name]; me != nil {
 			k.routeProxy(v)

@@ -142,7 +142,7 @@ func (i *Instance) writeConf(s Settings) (ConfChange, error) {
 	if err != nil {
 		return Unchanged, err
 	}
-	hba, err := renderHBA(s.ReplUser)
+	hba, err := renderHBA(s.ReplUser, s.SSL)
 	if err != nil {
 		return Unchanged, err
 	}
@@ -259,7 +259,13 @@ func parseConf(data []byte) map[string]string {
 
 // renderHBA: local socket (a 0700 directory) trusted; over TCP, the
 // replication user may only replicate and everyone uses scram-sha-256.
-func renderHBA(replUser string) ([]byte, error) {
+// With TLS on, TCP connections must use it (hostssl): a client that offers
+// no TLS matches no line and is refused.
+func renderHBA(replUser string, ssl bool) ([]byte, error) {
+	host := "host"
+	if ssl {
+		host = "hostssl"
+	}
 	var b bytes.Buffer
 	b.WriteString("# Written by pgtui's keeper. Do not edit.\n")
 	b.WriteString("local all all trust\n")
@@ -268,12 +274,12 @@ func renderHBA(replUser string) ([]byte, error) {
 			return nil, errors.New("replication user name holds a double quote or line break")
 		}
 		q := `"` + replUser + `"`
-		fmt.Fprintf(&b, "host replication %s 0.0.0.0/0 scram-sha-256\n", q)
-		fmt.Fprintf(&b, "host replication %s ::/0 scram-sha-256\n", q)
+		fmt.Fprintf(&b, "%s replication %s 0.0.0.0/0 scram-sha-256\n", host, q)
+		fmt.Fprintf(&b, "%s replication %s ::/0 scram-sha-256\n", host, q)
 		fmt.Fprintf(&b, "host all %s all reject\n", q)
 	}
-	b.WriteString("host all all 0.0.0.0/0 scram-sha-256\n")
-	b.WriteString("host all all ::/0 scram-sha-256\n")
+	fmt.Fprintf(&b, "%s all all 0.0.0.0/0 scram-sha-256\n", host)
+	fmt.Fprintf(&b, "%s all all ::/0 scram-sha-256\n", host)
 	return b.Bytes(), nil
 }
 

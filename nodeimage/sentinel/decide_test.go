@@ -665,6 +665,14 @@ func TestDecide(t *testing.T) {
 			wantReasons: []string{"sync standby b is not streaming; c replaces it"},
 		},
 		{
+			name: "sync: b's lease lapsed while the leader still lists it (stalled connection), c streams: c replaces b",
+			in: syncInput(nil,
+				[]infoOpt{syncApplied("b", 500), standbys("b", 900, "c", 950)},
+				set("b", dead(info("b", cluster.RoleReplica, 3, 900)))),
+			want:        data(syncStandby("c"), syncSafe("b", "c")),
+			wantReasons: []string{"sync standby b is not streaming; c replaces it"},
+		},
+		{
 			name: "sync: replacement while async: only the new one is sync-safe",
 			in: syncInput([]func(*cluster.Data){async(true)},
 				[]infoOpt{syncApplied("", 0), standbys("c", 950)},

@@ -23,7 +23,11 @@ func manageSync(d *cluster.Data, in Input, ds *[]Decision) {
 	// leader itself dies, its replicas stop streaming before its lease
 	// expires, and that must not look like a lost standby (the fallback
 	// to async would then forbid the failover that is about to be needed).
-	if _, ok := leader.Standbys[d.SyncStandby]; ok && d.SyncStandby != "" {
+	// A standby whose lease lapsed is lost too, though the leader may still
+	// list it: cut off by a partition its connection stalls rather than
+	// resets, and the leader's walsender keeps it until wal_sender_timeout
+	// (commits waited 3-6.5 s in `make chaos CHAOS_HOSTS=3`).
+	if _, ok := leader.Standbys[d.SyncStandby]; ok && d.SyncStandby != "" && in.Members[d.SyncStandby].Alive {
 		d.SyncLostAt = time.Time{}
 		settle(d, leader, ds)
 		return

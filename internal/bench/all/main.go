@@ -24,7 +24,7 @@ import (
 
 // programs are internal/bench/<name>, in the order they run.
 func programs() []string {
-	return []string{"failover", "create", "proxy", "tunnel", "checks", "cockpit", "soak"}
+	return []string{"failover", "create", "proxy", "tunnel", "checks", "cockpit", "soak", "peers"}
 }
 
 func main() {

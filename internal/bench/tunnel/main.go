@@ -107,7 +107,7 @@ func setup(ctx context.Context, p *testplatform.Platform) ([]target, func(), err
 	go func() { done <- tc.Forward(fctx, ln, net.JoinHostPort(ci.Host, strconv.Itoa(ci.Port)), nil) }()
 	closeAll := func() { stop(); <-done; tc.Close() }
 	url := func(host string, port int) string {
-		return fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=disable", ci.Password, net.JoinHostPort(host, strconv.Itoa(port)))
+		return fmt.Sprintf("postgres://postgres:%s@%s/postgres?sslmode=require", ci.Password, net.JoinHostPort(host, strconv.Itoa(port)))
 	}
 	ip := st.Machines[0].PrivateIP
 	var d net.Dialer
