@@ -59,7 +59,12 @@ func New(c views.Common, _ views.Args) *Model {
 		Columns: columns, Every: RefreshEvery, Fetch: list(m.g),
 		Rows: func(ps []api.PeerStatus) [][]string { return rows(ps, m.c.Clock()) },
 		Head: func() string { return c.Theme.Header.Render("WireGuard peers") },
-		Tail: m.tail, Keys: &m.keys})
+		Tail: m.tail, Keys: &m.keys,
+		Actions: []views.Action[api.PeerStatus]{{Key: &m.keys.Remove,
+			Run: func(p api.PeerStatus) tea.Cmd { return remove(m.g, m.c.PaneID, p.Name) },
+			Danger: func(p api.PeerStatus) string {
+				return fmt.Sprintf("Remove WireGuard peer %s? Its tunnel stops working.", p.Name)
+			}}}})
 	return m
 }
 
@@ -134,11 +139,6 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 		}, views.Field{Label: "Name"}, views.Field{Label: "Org", Placeholder: "personal"},
 			views.Field{Label: "Region", Placeholder: "iad"})
 		m.Ask(p, func() tea.Cmd { return create(g, id, req) })
-	case key.Matches(k, m.keys.Remove):
-		if p, ok := m.Selected(); ok {
-			m.Ask(views.NewConfirm(t, fmt.Sprintf("Remove WireGuard peer %s? Its tunnel stops working.", p.Name)),
-				func() tea.Cmd { return remove(g, id, p.Name) })
-		}
 	}
 	return nil
 }
