@@ -136,10 +136,14 @@ type ClusterStatus struct {
 	Leader     string `json:"leader"`
 	// SyncStandby is the standby every commit waits for; empty when the
 	// leader commits asynchronously (Async), e.g. right after a failover.
-	SyncStandby string          `json:"sync_standby,omitempty"`
-	Async       bool            `json:"async"`
-	Deployment  Deployment      `json:"deployment"`
-	Machines    []MachineStatus `json:"machines"`
+	SyncStandby string `json:"sync_standby,omitempty"`
+	Async       bool   `json:"async"`
+	// ReadOnly: the leader refuses writes, for ReadOnlyReason (by hand,
+	// or its volume nearly full).
+	ReadOnly       bool            `json:"read_only,omitempty"`
+	ReadOnlyReason string          `json:"read_only_reason,omitempty"`
+	Deployment     Deployment      `json:"deployment"`
+	Machines       []MachineStatus `json:"machines"`
 	// Platform: see ClusterSummary; "" is local.
 	Platform string `json:"platform,omitempty"`
 }
@@ -241,6 +245,10 @@ type ClusterConfig struct {
 	// ReadOnly: the leader refuses writes now (volume nearly full).
 	ReadOnly bool    `json:"read_only"`
 	FreePct  float64 `json:"free_pct"`
+	// ReadOnlyByHand: the operator switched the cluster to read-only
+	// (--read-only) until --read-write; ReadOnlyReason says why it is.
+	ReadOnlyByHand bool   `json:"read_only_by_hand"`
+	ReadOnlyReason string `json:"read_only_reason,omitempty"`
 	// CA is the certificate (PEM) clients verify the servers against with
 	// sslmode=verify-full; empty where nodes serve self-signed ones.
 	CA string `json:"ca,omitempty"`
@@ -251,6 +259,9 @@ type ConfigUpdate struct {
 	SSL              *bool    `json:"ssl,omitempty"`
 	ReadOnlyBelowPct *float64 `json:"read_only_below_pct,omitempty"`
 	MaxLagBytes      *int64   `json:"max_lag_bytes,omitempty"`
+	// ReadOnly: true switches the cluster to read-only by hand, false
+	// back to read-write (the free-space threshold still applies).
+	ReadOnly *bool `json:"read_only,omitempty"`
 }
 
 // MachineMetrics is a current summary of one machine's postgres.

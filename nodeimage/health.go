@@ -25,13 +25,14 @@ func newChecksRunner(cfg Config, pgc checks.Connector, kp *keeper.Keeper, log *s
 		return nil, fmt.Errorf("checks: data dir %s: %w", cfg.DataDir, err)
 	}
 	src := checks.Sources{DataDir: volume, PG: pgc, Thresholds: cfg.CheckThresholds,
-		Role: func() cluster.Role { return kp.Info().Role }}
+		Role:     func() cluster.Role { return kp.Info().Role },
+		ReadOnly: func() (string, bool) { i := kp.Info(); return i.ReadOnlyReason, i.ReadOnlyByHand }}
 	return checks.NewRunner(checks.RunnerConfig{
 		Evaluate: src.Evaluate,
 		Interval: cfg.Timing.Checks,
 		Watch: func() string {
 			i := kp.Info()
-			return fmt.Sprint(i.Role, i.Healthy, i.Streaming, i.Initialized, i.Generation)
+			return fmt.Sprint(i.Role, i.Healthy, i.Streaming, i.Initialized, i.Generation, i.ReadOnlyReason)
 		},
 		Log: log.With("proc", "health"),
 	}), nil

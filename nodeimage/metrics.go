@@ -73,6 +73,7 @@ type collector struct {
 	up, maxConn, lag, activity, dbSize                     *prometheus.Desc
 	statDB                                                 []*prometheus.Desc // by statDatabaseColumns
 	role, generation, failovers, proxyConns, proxyAccepted *prometheus.Desc
+	readOnly                                               *prometheus.Desc
 	proxyBytes                                             *prometheus.Desc
 }
 
@@ -85,6 +86,7 @@ func newCollector(src MetricsSources) *collector {
 		activity:      d("pg_stat_activity_count", "Number of connections in this state.", []string{"datname", "state"}, nil),
 		dbSize:        d("pg_database_size_bytes", "Disk space used by the database.", []string{"datname"}, nil),
 		role:          d("pgtui_role", "The role this member's postgres has now (1 for the current one).", []string{"role"}, nil),
+		readOnly:      d("pgtui_read_only", "1 while this member leads and refuses writes (reason: by_hand or volume_full), else 0.", []string{"reason"}, nil),
 		generation:    d("pgtui_generation", "Newest cluster generation this member has applied.", nil, nil),
 		failovers:     d("pgtui_failovers_total", "Leader changes (failovers and switchovers) since the cluster was bootstrapped, as of the newest generation this member applied.", nil, nil),
 		proxyConns:    d("pgtui_proxy_connections", "Client connections the leader proxy forwards now.", nil, nil),
@@ -100,7 +102,7 @@ func newCollector(src MetricsSources) *collector {
 // Describe sends every descriptor.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range append([]*prometheus.Desc{c.up, c.maxConn, c.lag, c.activity, c.dbSize, c.role, c.generation,
-		c.failovers, c.proxyConns, c.proxyAccepted, c.proxyBytes}, c.statDB...) {
+		c.readOnly, c.failovers, c.proxyConns, c.proxyAccepted, c.proxyBytes}, c.statDB...) {
 		ch <- d
 	}
 }
@@ -145,6 +147,13 @@ func (c *collector) collectNode(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.role, prometheus.GaugeValue, v, r)
 	}
 	ch <- prometheus.MustNewConstMetric(c.generation, prometheus.GaugeValue, float64(info.Generation))
+	for _, r := range []string{"by_hand", "volume_full"} {
+		v := 0.0
+		if info.Role == cluster.RoleLeader && info.ReadOnly && (r == "by_hand") == info.ReadOnlyByHand {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.readOnly, prometheus.GaugeValue, v, r)
+	}
 	ch <- prometheus.MustNewConstMetric(c.failovers, prometheus.CounterValue, float64(max(info.Generation-1, 0)))
 	st := c.src.Proxy()
 	ch <- prometheus.MustNewConstMetric(c.proxyConns, prometheus.GaugeValue, float64(st.Active))

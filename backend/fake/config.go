@@ -31,5 +31,11 @@ func (b *Backend) UpdateConfig(ctx context.Context, name string, u backend.Confi
 	if u.MaxLagBytes != nil {
 		c.MaxLagBytes = *u.MaxLagBytes
 	}
+	if u.ReadOnly != nil {
+		c.ReadOnlyByHand, c.ReadOnly = *u.ReadOnly, *u.ReadOnly
+		if *u.ReadOnly {
+			c.ReadOnlyReason = "set by hand (pgtui postgres config update --read-write undoes it)"
+		}
+	}
 	return c, nil
 }

@@ -67,6 +67,9 @@ func (v View) Header(out *backend.ClusterStatus) {
 		out.SyncStandby = v.Data.SyncSafe[0]
 	}
 	out.Version = int(v.Data.Generation) - 1
+	if l := v.Members[v.Data.Leader]; l.Info != nil && l.Info.ReadOnly {
+		out.ReadOnly, out.ReadOnlyReason = true, l.Info.ReadOnlyReason
+	}
 }
 
 // Member fills a machine row's role and lag from member's published
@@ -146,9 +149,9 @@ func Config(v View) *backend.ClusterConfig {
 func configOf(cd *cluster.Data, leader cluster.MemberState) *backend.ClusterConfig {
 	o := cd.Options
 	c := &backend.ClusterConfig{SSL: !o.SSLDisabled, ReadOnlyBelowPct: o.ReadOnlyThreshold() * 100, SyncMode: o.SyncMode,
-		Strict: o.Strict, MaxLagBytes: o.MaxLagBytes}
+		Strict: o.Strict, MaxLagBytes: o.MaxLagBytes, ReadOnlyByHand: o.ReadOnly}
 	if leader.Info != nil {
-		c.ReadOnly, c.FreePct = leader.Info.ReadOnly, leader.Info.FreePct
+		c.ReadOnly, c.FreePct, c.ReadOnlyReason = leader.Info.ReadOnly, leader.Info.FreePct, leader.Info.ReadOnlyReason
 	}
 	return c
 }
@@ -174,6 +177,9 @@ func UpdateConfig(ctx context.Context, st *store.Store, u backend.ConfigUpdate) 
 		}
 		if u.MaxLagBytes != nil {
 			o.MaxLagBytes = *u.MaxLagBytes
+		}
+		if u.ReadOnly != nil {
+			o.ReadOnly = *u.ReadOnly
 		}
 		return nil
 	})

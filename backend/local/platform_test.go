@@ -7,6 +7,7 @@ package local_test
 import (
 	"context"
 	"fmt"
+	"net"
 	neturl "net/url"
 	"os"
 	"os/exec"
@@ -567,6 +568,8 @@ func TestPlatformReadOnlyAndSSL(t *testing.T) {
 	}
 	waitSQL(t, "leader accepts writes again", func(ctx context.Context) error { return write(ctx, creds.LocalURL) })
 
+	checkReadOnlyByHand(t, p.c, creds.LocalURL, write)
+
 	// SSL off: a client that requires TLS is refused, a plain one gets in.
 	no := false
 	if _, err := p.c.UpdateConfig(ctx, "guarded", backend.ConfigUpdate{SSL: &no}); err != nil {
@@ -613,4 +616,95 @@ func checkTLS(t *testing.T, url string) {
 	if err != nil || strings.TrimSpace(string(out)) != "true" {
 		t.Errorf("psql on %s: %v: %s", url, err, out)
 	}
+}
+
+// checkReadOnlyByHand: --read-only refuses writes, shows in status, the
+// pg check and pgtui_read_only, and ends a session that overrides
+// default_transaction_read_only and writes; --read-write undoes it.
+func checkReadOnlyByHand(t *testing.T, c *local.Client, url string, write func(context.Context, string) error) {
+	t.Helper()
+	ctx := tctx(t, 2*time.Minute)
+	// A session opened before, which will try to override the setting.
+	rogue, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rogue.Close(context.Background())
+	yes := true
+	if _, err := c.UpdateConfig(ctx, "guarded", backend.ConfigUpdate{ReadOnly: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	waitSQL(t, "read-only by hand refuses writes", func(ctx context.Context) error {
+		err := write(ctx, url)
+		if err != nil && strings.Contains(err.Error(), "read-only transaction") {
+			return nil
+		}
+		return fmt.Errorf("write not refused: %v", err)
+	})
+	var st *backend.ClusterStatus
+	waitSQL(t, "status says read-only by hand", func(ctx context.Context) error {
+		if st, err = c.Status(ctx, "guarded"); err != nil || !st.ReadOnly || !strings.Contains(st.ReadOnlyReason, "by hand") {
+			return fmt.Errorf("status %+v, err %v", st, err)
+		}
+		return nil
+	})
+	cfg, err := c.ClusterConfig(ctx, "guarded")
+	if err != nil || !cfg.ReadOnlyByHand || !cfg.ReadOnly {
+		t.Errorf("config %+v, err %v", cfg, err)
+	}
+	var leaderIP string
+	for _, m := range st.Machines {
+		if m.ID == st.Leader {
+			leaderIP = m.PrivateIP
+		}
+	}
+	if m := get(t, "http://"+net.JoinHostPort(leaderIP, "9187")+"/metrics"); !strings.Contains(m, "\npgtui_read_only{reason=\"by_hand\"} 1\n") {
+		t.Errorf("metrics lack pgtui_read_only{reason=\"by_hand\"} 1")
+	}
+	waitSQL(t, "pg check says read-only", func(ctx context.Context) error {
+		cs, err := c.Checks(ctx, "guarded")
+		if err != nil {
+			return err
+		}
+		for _, ch := range cs {
+			if ch.Name == "pg" && ch.Status == "passing" && strings.Contains(strings.Join(ch.Output, "\n"), "mode: read-only, set by hand") {
+				return nil
+			}
+		}
+		return fmt.Errorf("checks %+v", cs)
+	})
+
+	// SET cannot undo it: the session that writes anyway is ended before
+	// its transaction commits, and nothing it wrote stays.
+	if _, err := rogue.Exec(ctx, `SET default_transaction_read_only = off`); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := rogue.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO ro VALUES (-1)`); err != nil {
+		t.Fatalf("the overriding session could not even start its write: %v", err)
+	}
+	waitSQL(t, "the overriding session is ended", func(ctx context.Context) error {
+		if _, err := tx.Exec(ctx, `SELECT 1`); err != nil {
+			return nil
+		}
+		return fmt.Errorf("session still alive")
+	})
+	if got := query(t, url, `SELECT count(*)::text FROM ro WHERE v = -1`); got != "0" {
+		t.Errorf("the overriding session's write stayed: %s rows", got)
+	}
+
+	no := false
+	if _, err := c.UpdateConfig(ctx, "guarded", backend.ConfigUpdate{ReadOnly: &no}); err != nil {
+		t.Fatal(err)
+	}
+	waitSQL(t, "read-write again", func(ctx context.Context) error { return write(ctx, url) })
+	waitSQL(t, "status says read-write", func(ctx context.Context) error {
+		if st, err := c.Status(ctx, "guarded"); err != nil || st.ReadOnly {
+			return fmt.Errorf("status %+v, err %v", st, err)
+		}
+		return nil
+	})
 }

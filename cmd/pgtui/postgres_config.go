@@ -39,11 +39,19 @@ sslmode=verify-full sslrootcert=FILE, e.g.
 	var ssl bool
 	var ro float64
 	var maxLag int64
-	var yes bool
+	var yes, readOnly, readWrite bool
 	update := &cobra.Command{
 		Use:   "update",
-		Short: "Change settings: --ssl=false, --read-only-below PCT (0 = off), --max-lag BYTES",
-		Args:  cobra.NoArgs,
+		Short: "Change settings: --read-only/--read-write, --ssl=false, --read-only-below PCT (0 = off), --max-lag BYTES",
+		Long: `Change the cluster's settings.
+  --read-only    the leader refuses writes until --read-write (reads go on)
+  --read-write   undo --read-only; the leader still turns read-only by
+                 itself while its volume has less free space than
+                 --read-only-below
+The leader enforces read-only mode: default_transaction_read_only is on
+in its server configuration, and a session that overrides it with SET and
+writes is ended (see docs/ARCHITECTURE.md).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var u backend.ConfigUpdate
 			f := cmd.Flags()
@@ -61,8 +69,16 @@ sslmode=verify-full sslrootcert=FILE, e.g.
 			if f.Changed("max-lag") {
 				u.MaxLagBytes = &maxLag
 			}
+			switch {
+			case readOnly && readWrite:
+				return errors.New("--read-only and --read-write contradict each other: pass one")
+			case readOnly:
+				u.ReadOnly = &readOnly
+			case readWrite:
+				u.ReadOnly = new(bool)
+			}
 			if u == (backend.ConfigUpdate{}) {
-				return errors.New("nothing to change: pass --ssl, --read-only-below or --max-lag")
+				return errors.New("nothing to change: pass --read-only, --read-write, --ssl, --read-only-below or --max-lag")
 			}
 			return runConfig(cmd.Context(), d, app, asJSON, &u)
 		},
@@ -71,6 +87,8 @@ sslmode=verify-full sslrootcert=FILE, e.g.
 	addJSONFlag(update, &asJSON)
 	update.Flags().BoolVar(&ssl, "ssl", true, "serve TLS with a certificate signed by the cluster's CA (--ssl=false asks first)")
 	update.Flags().BoolVarP(&yes, "yes", "y", false, "turn TLS off without asking")
+	update.Flags().BoolVar(&readOnly, "read-only", false, "switch the cluster to read-only until --read-write")
+	update.Flags().BoolVar(&readWrite, "read-write", false, "switch the cluster back to read-write")
 	update.Flags().Float64Var(&ro, "read-only-below", 10, "turn the leader read-only below this much free volume space, in percent (0 = never)")
 	update.Flags().Int64Var(&maxLag, "max-lag", 1<<20, "never promote a replica more than this many bytes behind")
 	cmd.AddCommand(show, update)
@@ -98,8 +116,13 @@ func runConfig(ctx context.Context, d *deps, app string, asJSON bool, u *backend
 		return render.JSON(d.Out, c)
 	}
 	mode := "read-write"
-	if c.ReadOnly {
+	switch {
+	case c.ReadOnly && c.ReadOnlyReason != "":
+		mode = "read-only, " + c.ReadOnlyReason
+	case c.ReadOnly:
 		mode = fmt.Sprintf("read-only (volume %.1f%% free, below %.0f%%)", c.FreePct, c.ReadOnlyBelowPct)
+	case c.ReadOnlyByHand:
+		mode = "read-only by hand (the leader is applying it)"
 	}
 	threshold := "never"
 	if c.ReadOnlyBelowPct > 0 {

@@ -60,10 +60,14 @@ func runStatus(ctx context.Context, d *deps, o statusOpts) error {
 // printStatus is the seed's `flyctl status`: the app block, the
 // deployment block, then one row per machine.
 func printStatus(w io.Writer, st *backend.ClusterStatus) error {
-	err := render.VerticalTable(w, "", [][2]string{
+	rows := [][2]string{
 		{"Name", st.Name}, {"Owner", st.Org}, {"Version", strconv.Itoa(st.Version)},
 		{"Status", st.Status}, {"Hostname", st.Hostname},
-	})
+	}
+	if st.ReadOnly {
+		rows = append(rows, [2]string{"Mode", "read-only, " + st.ReadOnlyReason})
+	}
+	err := render.VerticalTable(w, "", rows)
 	if err != nil {
 		return err
 	}

@@ -141,3 +141,20 @@ func TestCheckLogLine(t *testing.T) {
 		t.Fatal("warning not named")
 	}
 }
+
+// TestPGReadOnlyLine: a leader read-only by hand says so and passes (the
+// operator's intent must not hold up rolling operations); one read-only
+// because its volume is nearly full warns.
+func TestPGReadOnlyLine(t *testing.T) {
+	byHand := PG(PGFacts{Max: 100, ReadOnlyReason: "set by hand", ReadOnlyByHand: true}, nil, Thresholds{})
+	if byHand.Status != Passing || !strings.Contains(byHand.Output[1].Text, "mode: read-only, set by hand") {
+		t.Errorf("by hand: %+v", byHand)
+	}
+	full := PG(PGFacts{Max: 100, ReadOnlyReason: "volume nearly full: 4.0% free, below 10%"}, nil, Thresholds{})
+	if full.Status != Warning || !strings.HasPrefix(full.Output[0].Text, "mode: read-only, volume nearly full") {
+		t.Errorf("volume full: %+v", full)
+	}
+	if rw := PG(PGFacts{Max: 100}, nil, Thresholds{}); len(rw.Output) != 2 {
+		t.Errorf("read-write leader: %+v", rw)
+	}
+}

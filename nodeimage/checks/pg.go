@@ -31,6 +31,10 @@ type PGFacts struct {
 	// Used client connections, reserved slots (superuser and, from
 	// PostgreSQL 16, pg_use_reserved_connections) and max_connections.
 	Used, Reserved, Max int
+	// ReadOnlyReason: why the leader refuses writes ("" when it takes
+	// them); ReadOnlyByHand: the operator asked for it.
+	ReadOnlyReason string
+	ReadOnlyByHand bool
 }
 
 // LagSQL is postgres_exporter's pg_replication_lag in seconds (float8):
@@ -83,6 +87,15 @@ func PG(f PGFacts, err error, th Thresholds) Check {
 	var rs []result
 	if !f.InRecovery {
 		rs = append(rs, pass("replication: currently leader"))
+		// Read-only by hand is the operator's intent, shown but passing (it
+		// must not hold up rolling operations); a nearly full volume is a
+		// problem to fix.
+		switch {
+		case f.ReadOnlyReason != "" && f.ReadOnlyByHand:
+			rs = append(rs, pass("mode: read-only, %s", f.ReadOnlyReason))
+		case f.ReadOnlyReason != "":
+			rs = append(rs, fail(Warning, "mode: read-only, %s", f.ReadOnlyReason))
+		}
 	} else {
 		if f.Streaming {
 			rs = append(rs, pass("leader check: connected"))

@@ -15,7 +15,10 @@ type Sources struct {
 	DataDir string // the volume whose free space is reported
 	PG      Connector
 	// Role returns the role the keeper observes.
-	Role       func() cluster.Role
+	Role func() cluster.Role
+	// ReadOnly says why the leader refuses writes ("" when it does not)
+	// and whether the operator asked for it; nil: never read-only.
+	ReadOnly   func() (reason string, byHand bool)
 	Thresholds Thresholds
 	// Timeout bounds the postgres query (default 2s).
 	Timeout time.Duration
@@ -38,6 +41,9 @@ func (s Sources) Evaluate(ctx context.Context) []Check {
 	qctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	f, err := QueryPG(qctx, s.PG)
+	if s.ReadOnly != nil && role == cluster.RoleLeader {
+		f.ReadOnlyReason, f.ReadOnlyByHand = s.ReadOnly()
+	}
 	return []Check{VM(host, s.DataDir, s.Thresholds), PG(f, err, s.Thresholds), Role(role)}
 }
 

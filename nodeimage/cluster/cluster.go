@@ -38,6 +38,10 @@ type Options struct {
 	ReadOnlyBelowPct float64 `json:"read_only_below_pct,omitempty"`
 	// SSLDisabled turns TLS off (it is on by default, self-signed).
 	SSLDisabled bool `json:"ssl_disabled,omitempty"`
+	// ReadOnly: the operator switched the cluster to read-only by hand
+	// (`config update --read-only`); the leader refuses writes until
+	// --read-write, whatever the free space.
+	ReadOnly bool `json:"read_only,omitempty"`
 }
 
 // ReadOnlyThreshold is the free-space fraction under which the leader
@@ -222,6 +226,10 @@ type Info struct {
 	// full; FreePct is the volume's free space in percent.
 	ReadOnly bool    `json:"read_only,omitempty"`
 	FreePct  float64 `json:"free_pct,omitempty"`
+	// ReadOnlyReason says why the leader is read-only: by hand, or the
+	// volume's free space under the threshold.
+	ReadOnlyReason string `json:"read_only_reason,omitempty"`
+	ReadOnlyByHand bool   `json:"read_only_by_hand,omitempty"`
 	// Stopped: a planned switchover's clean shutdown finished here.
 	CleanStop bool      `json:"clean_stop,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`

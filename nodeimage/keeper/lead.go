@@ -168,9 +168,10 @@ func (k *Keeper) becomePrimary(ctx context.Context, cd *cluster.Data) error {
 	return k.cfg.PG.Start(ctx)
 }
 
-// checkSpace turns the leader read-only while its volume is nearly full
-// (default_transaction_read_only, applied by maintainPrimary) and back
-// when space is freed; the pg check reports why.
+// checkSpace turns the leader read-only while the operator asked for it
+// or its volume is nearly full (default_transaction_read_only, applied by
+// maintainPrimary, and enforceReadOnly) and back when neither holds; the
+// reason is published for status, the pg check and the metrics.
 func (k *Keeper) checkSpace(cd *cluster.Data) {
 	_, frac, err := k.cfg.PG.FreeSpace()
 	if err != nil {
@@ -178,15 +179,25 @@ func (k *Keeper) checkSpace(cd *cluster.Data) {
 		return
 	}
 	limit := cd.Options.ReadOnlyThreshold()
-	ro := limit >= 0 && frac < limit
-	if ro != k.Info().ReadOnly {
+	reason := ""
+	switch {
+	case cd.Options.ReadOnly:
+		reason = "set by hand (pgtui postgres config update --read-write undoes it)"
+	case limit >= 0 && frac < limit:
+		reason = fmt.Sprintf("volume nearly full: %.1f%% free, below %.0f%%", frac*100, limit*100)
+	}
+	ro := reason != ""
+	if old := k.Info(); ro != old.ReadOnly || reason != old.ReadOnlyReason {
 		if ro {
-			k.log.Warn("volume nearly full: leader switches to read-only", "free_pct", fmt.Sprintf("%.1f", frac*100), "limit_pct", limit*100)
+			k.log.Warn("leader switches to read-only", "reason", reason, "free_pct", fmt.Sprintf("%.1f", frac*100))
 		} else {
-			k.log.Info("volume has room again: leader accepts writes", "free_pct", fmt.Sprintf("%.1f", frac*100))
+			k.log.Info("leader accepts writes again", "free_pct", fmt.Sprintf("%.1f", frac*100))
 		}
 	}
-	k.update(func(i *cluster.Info) { i.ReadOnly, i.FreePct = ro, float64(int(frac*1000))/10 })
+	k.update(func(i *cluster.Info) {
+		i.ReadOnly, i.ReadOnlyReason, i.FreePct = ro, reason, float64(int(frac*1000))/10
+		i.ReadOnlyByHand = cd.Options.ReadOnly
+	})
 }
 
 // writeConf writes the settings, creating or renewing the TLS
@@ -227,6 +238,9 @@ func (k *Keeper) maintainPrimary(ctx context.Context, v view) error {
 		if err := k.cfg.PG.Reload(ctx); err != nil {
 			return err
 		}
+	}
+	if s.ReadOnly {
+		k.enforceReadOnly(ctx)
 	}
 	if s.SyncStandbyNames != k.appliedSync {
 		k.log.Info("synchronous_standby_names applied", "value", s.SyncStandbyNames)

@@ -207,6 +207,9 @@ func (m *Model) header() string {
 		{"Sync standby", standby(st)},
 		{"Instances", render.Instances(st.Deployment)},
 	}
+	if st.ReadOnly {
+		kv = append(kv, [2]string{"Mode", t.Warning.Render("read-only, " + st.ReadOnlyReason)})
+	}
 	if m.hosts() {
 		kv = append(kv, [2]string{"Platform", "external hosts (their engine owns the nodes' lifecycle)"})
 	}
