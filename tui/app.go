@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/api"
 	"github.com/pgtui/pgtui/views"
 )
 
@@ -40,6 +41,8 @@ type Options struct {
 	OnCredentials func(cluster string, c backend.Credentials)
 	// Clipboard receives OSC 52 copies (the terminal); nil disables copy.
 	Clipboard io.Writer
+	// WireGuard reaches the gateway for the peers pane; nil: none.
+	WireGuard func() (api.WireGuard, error)
 	// Getenv reads NO_COLOR; defaults to os.Getenv.
 	Getenv func(string) string
 }

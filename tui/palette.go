@@ -29,6 +29,7 @@ var commands = []command{
 	{name: "timeline", route: views.RouteTimeline},
 	{name: "config", route: views.RouteConfig},
 	{name: "apps", route: views.RouteApps},
+	{name: "wireguard", route: views.RoutePeers},
 	{name: "quit", quit: true},
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/pgtui/pgtui/views/status"
 	"github.com/pgtui/pgtui/views/timeline"
 	"github.com/pgtui/pgtui/views/users"
+	"github.com/pgtui/pgtui/views/wireguard"
 	"github.com/pgtui/pgtui/views/wizard"
 )
 
@@ -42,6 +43,7 @@ func registry() map[views.Route]route {
 		views.RouteLogs:     {build: func(c views.Common, a views.Args) views.Pane { return logs.New(c, a) }, needCluster: true},
 		views.RouteMetrics:  {build: func(c views.Common, a views.Args) views.Pane { return metrics.New(c, a) }, needCluster: true},
 		views.RouteApps:     {build: func(c views.Common, a views.Args) views.Pane { return apps.New(c, a) }},
+		views.RoutePeers:    {build: func(c views.Common, a views.Args) views.Pane { return wireguard.New(c, a) }},
 		views.RouteConfig:   {build: func(c views.Common, a views.Args) views.Pane { return config.New(c, a) }, needCluster: true},
 		views.RouteMachine:  {build: func(c views.Common, a views.Args) views.Pane { return machine.New(c, a) }, needCluster: true},
 	}

@@ -89,7 +89,7 @@ func (m *Model) open(r views.Route, args views.Args) tea.Cmd {
 	m.nextID++
 	w, h := m.paneSize()
 	c := views.Common{Theme: m.theme, Backend: m.opts.Backend, Clock: m.opts.Clock, Width: w, Height: h,
-		PaneID: m.nextID, Clipboard: m.opts.Clipboard}
+		PaneID: m.nextID, Clipboard: m.opts.Clipboard, WireGuard: m.opts.WireGuard}
 	p := rt.build(c, args)
 	if top := m.top(); top != nil {
 		top.pane.Stop()

@@ -131,13 +131,17 @@ func TestTunnelPlatform(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var me *tunnel.PeerStatus
+	mine := -1
 	for i := range peers {
 		if peers[i].PublicKey == cfg.PrivateKey.PublicKey().String() {
-			me = &peers[i]
+			mine = i
 		}
 	}
-	if me == nil || me.LastHandshake.IsZero() || me.RxBytes < copyBytes || me.TxBytes < copyBytes {
+	if mine < 0 {
+		t.Fatalf("the gateway does not list this peer: %+v", peers)
+	}
+	me := peers[mine]
+	if me.LastHandshake.IsZero() || me.RxBytes < copyBytes || me.TxBytes < copyBytes {
 		t.Fatalf("gateway's view of this peer: %+v (all: %+v)", me, peers)
 	}
 	t.Logf("peer %s: rx %d, tx %d bytes", me.Name, me.RxBytes, me.TxBytes)

@@ -33,6 +33,17 @@ type ListSpec[S, T any] struct {
 	Tail func() string
 	// Keys are the pane's own keys, for the footer and the help overlay.
 	Keys help.KeyMap
+	// Actions are keys that act on the selected item; the kit runs them.
+	Actions []Action[T]
+}
+
+// Action is a key that acts on the selected item. Danger marks it
+// dangerous (k9s' dangerous actions): the kit draws a confirm dialog
+// with the words it returns and runs the action only on yes.
+type Action[T any] struct {
+	Key    *key.Binding
+	Danger func(item T) string
+	Run    func(item T) tea.Cmd
 }
 
 // ListPane is the list part of a pane: the table with its cursor, the
@@ -236,6 +247,9 @@ func (l *ListPane[S, T]) onKey(k tea.KeyMsg) (tea.Cmd, bool) {
 		}
 		return nil, true
 	}
+	if cmd, ok := l.act(k); ok {
+		return cmd, true
+	}
 	switch {
 	case key.Matches(k, l.Keys.Up):
 		l.Table.Up()
@@ -249,6 +263,27 @@ func (l *ListPane[S, T]) onKey(k tea.KeyMsg) (tea.Cmd, bool) {
 		return nil, false
 	}
 	return nil, true
+}
+
+// act runs the action bound to k on the selected item, asking first
+// when the action is dangerous.
+func (l *ListPane[S, T]) act(k tea.KeyMsg) (tea.Cmd, bool) {
+	for _, a := range l.spec.Actions {
+		if !key.Matches(k, *a.Key) {
+			continue
+		}
+		item, ok := l.Selected()
+		if !ok {
+			return nil, true
+		}
+		if a.Danger == nil {
+			return a.Run(item), true
+		}
+		run := a.Run
+		l.Modal.Open(NewConfirm(l.Table.Theme, a.Danger(item)), func() tea.Cmd { return run(item) })
+		return nil, true
+	}
+	return nil, false
 }
 
 // onMouse selects the clicked row and scrolls with the wheel; Y is

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
@@ -68,5 +69,33 @@ func TestListFilterAndMouse(t *testing.T) {
 	l.Update(tea.KeyMsg{Type: tea.KeyEsc})
 	if len(l.Table.Rows) != 4 || l.TakesEsc() {
 		t.Fatal("esc did not clear the filter")
+	}
+}
+
+// TestDangerousActionAsksFirst: a key marked dangerous opens a confirm
+// dialog with its words; only yes runs it.
+func TestDangerousActionAsksFirst(t *testing.T) {
+	ran := ""
+	drop := key.NewBinding(key.WithKeys("D"))
+	c := Common{Theme: DefaultTheme(), PaneID: 1, Width: 40, Height: 10}
+	l := NewList(c, ListSpec[[]string, string]{Columns: []string{"name"},
+		Fetch: func(context.Context) ([]string, error) { return []string{"alpha"}, nil },
+		Rows:  func(items []string) [][]string { return [][]string{{items[0]}} },
+		Actions: []Action[string]{{Key: &drop, Danger: func(s string) string { return "Drop " + s + "?" },
+			Run: func(s string) tea.Cmd { ran = s; return nil }}}})
+	l.Update(l.Start()())
+	d := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("D")}
+	l.Update(d)
+	if ran != "" || !l.Capturing() || !strings.Contains(l.View(), "Drop alpha?") {
+		t.Fatalf("ran %q, view:\n%s", ran, l.View())
+	}
+	l.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("n")})
+	if ran != "" || l.Capturing() {
+		t.Fatal("no ran the action or left the dialog open")
+	}
+	l.Update(d)
+	l.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("y")})
+	if ran != "alpha" {
+		t.Fatalf("yes ran %q", ran)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/api"
 )
 
 // Route names a pane in the shell's registry.
@@ -32,6 +33,7 @@ const (
 	RouteMachine  Route = "machine"
 	RouteConfig   Route = "config"
 	RouteApps     Route = "apps"
+	RoutePeers    Route = "wireguard"
 )
 
 // Args are what a pane is opened on.
@@ -52,6 +54,9 @@ type Common struct {
 	PaneID  int
 	// Clipboard receives OSC 52 copy sequences; nil disables copying.
 	Clipboard io.Writer
+	// WireGuard reaches the platform's gateway (called off the update
+	// loop); nil: this cockpit has none.
+	WireGuard func() (api.WireGuard, error)
 }
 
 // Pane is one screen of the cockpit. Start begins refreshes and streams

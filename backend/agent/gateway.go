@@ -136,7 +136,7 @@ func (a *Agent) addPeer(req PeerRequest) (*NewPeer, error) {
 	if err != nil {
 		return nil, peerError(err)
 	}
-	return &NewPeer{Peer: p, Config: cfg.String()}, nil
+	return &NewPeer{Peer: api.Peer(p), Config: cfg.String()}, nil
 }
 
 // peerError gives the gateway's errors their HTTP status.

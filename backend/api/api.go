@@ -7,11 +7,12 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"path/filepath"
-
-	"github.com/pgtui/pgtui/tunnel"
+	"time"
 )
 
 // SocketPath is the agent's API socket under PGTUI_HOME.
@@ -35,10 +36,31 @@ type PeerRequest struct {
 	Region string `json:"region"`
 }
 
+// Peer is a WireGuard peer of the gateway (tunnel.Peer on the wire; the
+// cockpit's panes read it without importing the tunnel).
+type Peer struct {
+	Name      string     `json:"name"`
+	Org       string     `json:"org"`
+	Region    string     `json:"region"`
+	PublicKey string     `json:"public_key"` // base64, as wg-quick writes it
+	Address   netip.Addr `json:"address"`
+	Created   time.Time  `json:"created"`
+}
+
+// PeerStatus is a peer with its last handshake and traffic
+// (tunnel.PeerStatus on the wire).
+type PeerStatus struct {
+	Peer
+	Endpoint      string    `json:"endpoint,omitempty"`
+	LastHandshake time.Time `json:"last_handshake,omitzero"` // zero: never
+	RxBytes       int64     `json:"rx_bytes"`
+	TxBytes       int64     `json:"tx_bytes"`
+}
+
 // NewPeer is a created peer with its configuration (shown once).
 type NewPeer struct {
-	Peer   tunnel.Peer `json:"peer"`
-	Config string      `json:"config"` // wg-quick format
+	Peer   Peer   `json:"peer"`
+	Config string `json:"config"` // wg-quick format
 }
 
 // ConnectInfo is how the local user reaches a cluster as its superuser.
@@ -52,6 +74,14 @@ type ConnectInfo struct {
 	Password string `json:"password"`
 	Database string `json:"database"`
 	URL      string `json:"url"`
+}
+
+// WireGuard is the gateway's peers as the agent's client offers them
+// (`pgtui wireguard create|list|remove`); the cockpit's peers pane uses it.
+type WireGuard interface {
+	ListPeers(ctx context.Context) ([]PeerStatus, error)
+	CreatePeer(ctx context.Context, req PeerRequest) (*NewPeer, error)
+	RemovePeer(ctx context.Context, name string) error
 }
 
 // The kinds of error a client can match with errors.Is.

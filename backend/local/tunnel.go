@@ -32,8 +32,8 @@ func (c *Client) CreatePeer(ctx context.Context, req api.PeerRequest) (*api.NewP
 }
 
 // ListPeers lists the gateway's peers with their traffic.
-func (c *Client) ListPeers(ctx context.Context) ([]tunnel.PeerStatus, error) {
-	var out []tunnel.PeerStatus
+func (c *Client) ListPeers(ctx context.Context) ([]api.PeerStatus, error) {
+	var out []api.PeerStatus
 	return out, c.do(ctx, "GET", "/v1/wireguard/peers", nil, &out)
 }
 
@@ -96,7 +96,7 @@ func (c *Client) TunnelConfig(ctx context.Context, org string) (tunnel.Config, e
 	return cfg, tunnel.WriteFileAtomic(path, b, 0o600)
 }
 
-func knownPeer(peers []tunnel.PeerStatus, cfg tunnel.Config) bool {
+func knownPeer(peers []api.PeerStatus, cfg tunnel.Config) bool {
 	pub := cfg.PrivateKey.PublicKey().String()
 	for _, p := range peers {
 		if p.PublicKey == pub && p.Address == cfg.Address.Addr() {

@@ -14,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/mattn/go-isatty"
 	"github.com/pgtui/pgtui/backend"
+	"github.com/pgtui/pgtui/backend/api"
 	"github.com/pgtui/pgtui/internal/render"
 	"github.com/pgtui/pgtui/tui"
 	"github.com/pgtui/pgtui/views"
@@ -35,7 +36,7 @@ func runCockpit(ctx context.Context, d *deps) error {
 	// The platform is reached after the first frame: starting the local
 	// agent takes up to a second, and the cockpit says so meanwhile.
 	o := tui.Options{Connect: func() (backend.Backend, error) { return connectCockpit(d) }, PSQLTarget: targets.Command,
-		OnCredentials: targets.Remember}
+		OnCredentials: targets.Remember, WireGuard: func() (api.WireGuard, error) { return d.tunnels() }}
 	// OSC 52 copies go to stderr when it is the terminal, never through
 	// the renderer's stdout; otherwise the copy key says it cannot copy.
 	if isTerminal(d.Err) {

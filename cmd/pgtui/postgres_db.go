@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/pgtui/pgtui/backend"
-	"github.com/pgtui/pgtui/internal/render"
 	"github.com/spf13/cobra"
 )
 
@@ -22,44 +21,14 @@ func newPostgresDB(d *deps) *cobra.Command {
 }
 
 func newDBList(d *deps) *cobra.Command {
-	var (
-		app    string
-		asJSON bool
-	)
-	cmd := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List a cluster's databases and the users that can reach them",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDBList(cmd.Context(), d, app, asJSON)
+	return newAppList(d, appList[backend.Database]{
+		short: "List a cluster's databases and the users that can reach them", of: "the cluster", what: "databases",
+		columns: []string{"Name", "Users"},
+		fetch: func(ctx context.Context, b backend.Backend, app string) ([]backend.Database, error) {
+			return b.ListDatabases(ctx, app)
 		},
-	}
-	addAppFlag(cmd, &app, "the cluster")
-	addJSONFlag(cmd, &asJSON)
-	return cmd
-}
-
-func runDBList(ctx context.Context, d *deps, app string, asJSON bool) error {
-	if err := requireApp(app); err != nil {
-		return err
-	}
-	b, err := d.backend()
-	if err != nil {
-		return err
-	}
-	dbs, err := b.ListDatabases(ctx, app)
-	if err != nil {
-		return fmt.Errorf("databases of %s: %w", app, err)
-	}
-	if asJSON {
-		return render.JSON(d.Out, dbs)
-	}
-	rows := make([][]string, len(dbs))
-	for i, db := range dbs {
-		rows[i] = []string{db.Name, strings.Join(db.Users, ",")}
-	}
-	return render.Table(d.Out, "", rows, "Name", "Users")
+		row: func(db backend.Database) []string { return []string{db.Name, strings.Join(db.Users, ",")} },
+	})
 }
 
 func newDBCreate(d *deps) *cobra.Command {

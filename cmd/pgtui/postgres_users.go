@@ -8,7 +8,6 @@ import (
 
 	"github.com/pgtui/pgtui/backend"
 	pwgen "github.com/pgtui/pgtui/internal/password"
-	"github.com/pgtui/pgtui/internal/render"
 	"github.com/spf13/cobra"
 )
 
@@ -23,44 +22,16 @@ func newPostgresUsers(d *deps) *cobra.Command {
 }
 
 func newUsersList(d *deps) *cobra.Command {
-	var (
-		app    string
-		asJSON bool
-	)
-	cmd := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List a cluster's users and the databases they can reach",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runUsersList(cmd.Context(), d, app, asJSON)
+	return newAppList(d, appList[backend.User]{
+		short: "List a cluster's users and the databases they can reach", of: "the cluster", what: "users",
+		columns: []string{"Name", "Superuser", "Databases"},
+		fetch: func(ctx context.Context, b backend.Backend, app string) ([]backend.User, error) {
+			return b.ListUsers(ctx, app)
 		},
-	}
-	addAppFlag(cmd, &app, "the cluster")
-	addJSONFlag(cmd, &asJSON)
-	return cmd
-}
-
-func runUsersList(ctx context.Context, d *deps, app string, asJSON bool) error {
-	if err := requireApp(app); err != nil {
-		return err
-	}
-	b, err := d.backend()
-	if err != nil {
-		return err
-	}
-	users, err := b.ListUsers(ctx, app)
-	if err != nil {
-		return fmt.Errorf("users of %s: %w", app, err)
-	}
-	if asJSON {
-		return render.JSON(d.Out, users)
-	}
-	rows := make([][]string, len(users))
-	for i, u := range users {
-		rows[i] = []string{u.Name, strconv.FormatBool(u.Superuser), strings.Join(u.Databases, ",")}
-	}
-	return render.Table(d.Out, "", rows, "Name", "Superuser", "Databases")
+		row: func(u backend.User) []string {
+			return []string{u.Name, strconv.FormatBool(u.Superuser), strings.Join(u.Databases, ",")}
+		},
+	})
 }
 
 type userCreateOpts struct {

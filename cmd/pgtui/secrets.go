@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pgtui/pgtui/internal/render"
+	"github.com/pgtui/pgtui/backend"
 	"github.com/spf13/cobra"
 )
 
@@ -22,44 +22,16 @@ func newSecrets(d *deps) *cobra.Command {
 }
 
 func newSecretsList(d *deps) *cobra.Command {
-	var (
-		app    string
-		asJSON bool
-	)
-	cmd := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List an app's secrets by name and digest (never their values)",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runSecretsList(cmd.Context(), d, app, asJSON)
+	return newAppList(d, appList[backend.Secret]{
+		short: "List an app's secrets by name and digest (never their values)", of: "the app", what: "secrets",
+		columns: []string{"Name", "Digest", "Created At"},
+		fetch: func(ctx context.Context, b backend.Backend, app string) ([]backend.Secret, error) {
+			return b.ListSecrets(ctx, app)
 		},
-	}
-	addAppFlag(cmd, &app, "the app")
-	addJSONFlag(cmd, &asJSON)
-	return cmd
-}
-
-func runSecretsList(ctx context.Context, d *deps, app string, asJSON bool) error {
-	if err := requireApp(app); err != nil {
-		return err
-	}
-	b, err := d.backend()
-	if err != nil {
-		return err
-	}
-	secrets, err := b.ListSecrets(ctx, app)
-	if err != nil {
-		return fmt.Errorf("secrets of %s: %w", app, err)
-	}
-	if asJSON {
-		return render.JSON(d.Out, secrets)
-	}
-	rows := make([][]string, len(secrets))
-	for i, s := range secrets {
-		rows[i] = []string{s.Name, s.Digest, s.Created.UTC().Format(time.RFC3339)}
-	}
-	return render.Table(d.Out, "", rows, "Name", "Digest", "Created At")
+		row: func(s backend.Secret) []string {
+			return []string{s.Name, s.Digest, s.Created.UTC().Format(time.RFC3339)}
+		},
+	})
 }
 
 func newSecretsSet(d *deps) *cobra.Command {

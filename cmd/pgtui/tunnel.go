@@ -18,7 +18,7 @@ import (
 // need beyond backend.Backend: the agent's WireGuard gateway.
 type tunnelBackend interface {
 	CreatePeer(ctx context.Context, req api.PeerRequest) (*api.NewPeer, error)
-	ListPeers(ctx context.Context) ([]tunnel.PeerStatus, error)
+	ListPeers(ctx context.Context) ([]api.PeerStatus, error)
 	RemovePeer(ctx context.Context, name string) error
 	ConnectInfo(ctx context.Context, cluster string) (*api.ConnectInfo, error)
 	OpenTunnel(ctx context.Context, org string, log *slog.Logger) (*tunnel.Client, error)

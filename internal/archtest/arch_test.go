@@ -70,6 +70,11 @@ var (
 // hundreds of packages).
 var apart = map[string]string{module + "/backend/local": module + "/backend/agent"}
 
+// paneBanned are what the kit and the panes must not depend on, even
+// through a helper: they reach the platform through backend.Backend
+// (and the agent's wire types in backend/api) only.
+var paneBanned = []string{module + "/tunnel", module + "/nodeimage", module + "/backend/local", module + "/backend/agent"}
+
 // violations lists every import that breaks the layering.
 func violations(pkgs []pkg) []string {
 	var out []string
@@ -94,6 +99,13 @@ func violations(pkgs []pkg) []string {
 		}
 		if banned, ok := apart[p.ImportPath]; ok && slices.Contains(slices.Concat(p.Imports, p.Deps), banned) {
 			out = append(out, fmt.Sprintf("%s depends on %s: use backend/api", p.ImportPath, banned))
+		}
+		if ranked && from >= 20 && from <= 30 {
+			for _, d := range p.Deps {
+				if hasPrefix(d, paneBanned) {
+					out = append(out, fmt.Sprintf("%s depends on %s: panes reach the platform through backend.Backend", p.ImportPath, d))
+				}
+			}
 		}
 		if fromGroup == "nodeimage" || fromGroup == "tunnel" {
 			for _, d := range p.Deps {
@@ -205,6 +217,9 @@ func TestViolationsCaught(t *testing.T) {
 			Deps: []string{m("internal/x"), "github.com/charmbracelet/lipgloss"}}, true},
 		{"tunnel depends on backend", pkg{ImportPath: m("tunnel"), Deps: []string{m("backend")}}, true},
 		{"agent client depends on the agent", pkg{ImportPath: m("backend/local"), Deps: []string{m("backend/agent")}}, true},
+		{"pane depends on the tunnel via api", pkg{ImportPath: m("views/wireguard"), Imports: []string{m("backend/api")},
+			Deps: []string{m("backend/api"), m("tunnel")}}, true},
+		{"kit depends on the agent", pkg{ImportPath: m("views"), Deps: []string{m("backend/agent")}}, true},
 		{"cmd imports everything", pkg{ImportPath: m("cmd/pgtui"), Imports: []string{m("tui"), m("views"), m("backend"), m("nodeimage"), m("tunnel")}}, false},
 		{"pane imports kit, backend, helper", pkg{ImportPath: m("views/users"), Imports: []string{m("views"), m("backend"), m("internal/password")}}, false},
 		{"pane test imports viewstest", pkg{ImportPath: m("views/users"), TestImports: []string{m("views/viewstest"), m("backend/fake")}}, false},

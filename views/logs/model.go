@@ -183,7 +183,11 @@ func (m *Model) View() string {
 // keep reports whether a line passes the machine choice and the filter
 // (its process, level and message).
 func (m *Model) keep(l *backend.LogLine) bool {
-	return (m.machine == "" || l.Machine == m.machine) && m.filter.Match(l.Proc+" "+l.Level+" "+l.Message)
+	if m.machine != "" && l.Machine != m.machine {
+		return false
+	}
+	// Joined only when a filter is set: without one a line costs nothing.
+	return m.filter.Value() == "" || m.filter.Match(l.Proc+" "+l.Level+" "+l.Message)
 }
 
 // format is a log line for an 80-column screen: time, machine, process,

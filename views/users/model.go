@@ -35,7 +35,11 @@ func New(c views.Common, args views.Args) *Model {
 	m.List = views.NewList(c, views.ListSpec[[]backend.User, backend.User]{
 		Columns: columns, Every: refreshEvery, Fetch: list(c.Backend, args.Cluster), Rows: rows,
 		Head: func() string { return c.Theme.Header.Render("Users of " + args.Cluster) },
-		Tail: m.tail, Keys: &m.keys})
+		Tail: m.tail, Keys: &m.keys,
+		Actions: []views.Action[backend.User]{{Key: &m.keys.Drop, Run: m.drop,
+			Danger: func(u backend.User) string {
+				return fmt.Sprintf("Drop user %s from %s? Its sessions end.", u.Name, args.Cluster)
+			}}}})
 	return m
 }
 
@@ -88,14 +92,12 @@ func (m *Model) onKey(k tea.KeyMsg) tea.Cmd {
 			views.Field{Label: "Name"}, views.Field{Label: "Password", Placeholder: "empty: generate one", Secret: true},
 			views.Field{Label: "Superuser", Placeholder: "no"})
 		m.Ask(p, func() tea.Cmd { return create(b, id, c, u) })
-	case key.Matches(k, m.keys.Drop):
-		if u, ok := m.Selected(); ok {
-			m.Ask(views.NewConfirm(m.c.Theme, fmt.Sprintf("Drop user %s from %s? Its sessions end.", u.Name, c)),
-				func() tea.Cmd { return drop(b, id, c, u.Name) })
-		}
 	}
 	return nil
 }
+
+// drop drops the user (the kit asked first: Drop is dangerous).
+func (m *Model) drop(u backend.User) tea.Cmd { return drop(m.c.Backend, m.c.PaneID, m.cluster, u.Name) }
 
 // tail is a new password, under the table.
 func (m *Model) tail() string {
