@@ -1,7 +1,7 @@
 package agent
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -95,6 +95,10 @@ func (a *Agent) followLogs(ctx context.Context, files []*logFile, send func([]ba
 type logFile struct {
 	path, machine, region string
 	offset                int64
+	// last is the newest time read: a line without one of its own (a
+	// child's output such as archive_command's pgBackRest errors, or a
+	// continuation line) belongs to the moment of the line before it.
+	last time.Time
 }
 
 // tail returns the last n lines and remembers where the file ends.
@@ -109,7 +113,7 @@ func (lf *logFile) tail(n int) []backend.LogLine {
 		return nil
 	}
 	start := max(fi.Size()-tailBytes, 0)
-	lines := lf.read(f, start, fi.Size())
+	lines := lf.read(f, start, fi.Size(), start > 0) // mid-file: the first line is partial
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
@@ -134,21 +138,29 @@ func (lf *logFile) more() []backend.LogLine {
 	if fi.Size() == lf.offset {
 		return nil
 	}
-	return lf.read(f, lf.offset, fi.Size())
+	return lf.read(f, lf.offset, fi.Size(), false) // offset is a line's start
 }
 
-func (lf *logFile) read(f *os.File, from, to int64) []backend.LogLine {
-	if _, err := f.Seek(from, io.SeekStart); err != nil {
+// read parses the lines in [from, to); partial drops the first, which a
+// tail that starts mid-file cuts.
+func (lf *logFile) read(f *os.File, from, to int64, partial bool) []backend.LogLine {
+	buf := make([]byte, to-from)
+	n, err := f.ReadAt(buf, from)
+	if err != nil && err != io.EOF {
 		return nil
 	}
-	sc := bufio.NewScanner(io.LimitReader(f, to-from))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	buf = buf[:n]
+	// A last line without its newline is still being written: it is read
+	// whole next time.
+	end := bytes.LastIndexByte(buf, '\n') + 1
+	buf = buf[:end]
+	lf.offset = from + int64(end)
 	var out []backend.LogLine
-	consumed := from
-	first := from > 0 // a tail starting mid-file begins mid-line
-	for sc.Scan() {
-		text := sc.Text()
-		consumed += int64(len(text)) + 1
+	first := partial
+	for len(buf) > 0 {
+		i := bytes.IndexByte(buf, '\n')
+		text := string(buf[:i])
+		buf = buf[i+1:]
 		if first {
 			first = false
 			continue
@@ -158,8 +170,22 @@ func (lf *logFile) read(f *os.File, from, to int64) []backend.LogLine {
 		}
 		l := nodeclient.ParseLogLine(text)
 		l.Machine, l.Region = lf.machine, lf.region
+		if l.Time.IsZero() {
+			l.Time = lf.last
+		} else {
+			lf.last = l.Time
+		}
 		out = append(out, l)
 	}
-	lf.offset = min(consumed, to)
+	// Lines at the start of a tail with no time before them take the
+	// first time that follows.
+	for i := 0; i < len(out) && out[i].Time.IsZero(); i++ {
+		for _, next := range out[i:] {
+			if !next.Time.IsZero() {
+				out[i].Time = next.Time
+				break
+			}
+		}
+	}
 	return out
 }
