@@ -86,6 +86,20 @@ func restore(t *testing.T, b backend.Backend, req backend.RestoreRequest) *backe
 		t.Fatalf("restore into %s ended with %+v", req.Target, last)
 	}
 	t.Logf("restore into %s deployed in %v", req.Target, time.Since(start).Round(time.Millisecond))
+	// Known gap (see the session note): a restored leader can pass its
+	// checks while bootstrap still runs postgres to create the roles, and
+	// that postgres's fast stop then waits seconds for the archiver (no
+	// stanza yet), so "deployed" can come a moment before the leader
+	// serves. The test waits for a query through the URL it was given.
+	waitSQL(t, "the restored cluster answers", func(ctx context.Context) error {
+		conn, err := pgx.Connect(ctx, creds.LocalURL)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(context.WithoutCancel(ctx))
+		_, err = conn.Exec(ctx, "SELECT 1")
+		return err
+	})
 	return creds
 }
 
