@@ -528,17 +528,7 @@ func (p *proc) stop(sig syscall.Signal, timeout time.Duration) {
 	if cmd == nil {
 		return
 	}
-	_ = cmd.Process.Signal(syscall.SIGCONT)
-	_ = cmd.Process.Signal(sig)
-	if timeout > 0 {
-		select {
-		case <-done:
-			return
-		case <-time.After(timeout):
-			_ = cmd.Process.Kill()
-		}
-	}
-	<-done
+	testcluster.SignalAndWait(cmd, done, sig, timeout)
 }
 
 func (p *proc) running() bool {

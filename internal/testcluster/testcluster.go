@@ -296,7 +296,14 @@ func (n *Node) stop(sig syscall.Signal, timeout time.Duration) {
 	if cmd == nil {
 		return
 	}
-	_ = cmd.Process.Signal(syscall.SIGCONT) // a stopped process cannot exit
+	SignalAndWait(cmd, done, sig, timeout)
+}
+
+// SignalAndWait sends sig to cmd's process (after SIGCONT: a stopped
+// process cannot exit), kills it when it outlives timeout (none when 0),
+// and waits until done is closed.
+func SignalAndWait(cmd *exec.Cmd, done <-chan struct{}, sig syscall.Signal, timeout time.Duration) {
+	_ = cmd.Process.Signal(syscall.SIGCONT)
 	_ = cmd.Process.Signal(sig)
 	if timeout > 0 {
 		select {
